@@ -1,0 +1,207 @@
+# talkd / talkctl -- one GNU Makefile.
+#
+#   make run      install missing Debian packages (as root), build, start talkd
+#                 in the foreground on loopback with its files under ./run
+#   make check    install missing packages, build, run every test
+#   make WERROR=1 SANITIZE=address,undefined O=build-san check
+#
+# Every source folder is picked up by wildcard: acl/*.c -> libacl.a,
+# db/*.c -> libdb.a, talkd/*.c (but talkd.c) -> libtalkd.a, talkctl/*.c (but
+# talkctl.c) -> libtalkctl.a, tests/unit/test_*.c -> one cmocka binary each,
+# tests/fuzz/fuzz_*.c -> one libFuzzer binary each, tests/tools/*.c -> tools.
+
+SHELL      := /bin/bash
+O          ?= build
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+CC         ?= cc
+FUZZCC     ?= clang
+PKG_CONFIG ?= pkg-config
+AR         ?= ar
+
+WARN    = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
+          -Wmissing-prototypes -Wcast-qual -Wpointer-arith -Wvla
+CFLAGS  ?= -O2 -g
+XCFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -I. -I$(O)
+ifeq ($(WERROR),1)
+XCFLAGS += -Werror
+endif
+ifneq ($(SANITIZE),)
+XCFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+XLDFLAGS += -fsanitize=$(SANITIZE)
+else
+XCFLAGS += -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+endif
+
+# Recursive (=) so that they are read after `deps` has installed the packages.
+YAML_CFLAGS   = $(shell $(PKG_CONFIG) --cflags yaml-0.1)
+YAML_LIBS     = $(shell $(PKG_CONFIG) --libs yaml-0.1)
+PCRE_CFLAGS   = $(shell $(PKG_CONFIG) --cflags libpcre2-8)
+PCRE_LIBS     = $(shell $(PKG_CONFIG) --libs libpcre2-8)
+SQLITE_CFLAGS = $(shell $(PKG_CONFIG) --cflags sqlite3)
+SQLITE_LIBS   = $(shell $(PKG_CONFIG) --libs sqlite3)
+CMOCKA_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka)
+CMOCKA_LIBS   = $(shell $(PKG_CONFIG) --libs cmocka)
+DEP_CFLAGS    = $(YAML_CFLAGS) $(PCRE_CFLAGS) $(SQLITE_CFLAGS)
+
+ACL_SRC     := $(sort $(wildcard acl/*.c))
+DB_SRC      := $(sort $(wildcard db/*.c))
+TALKD_SRC   := $(sort $(filter-out talkd/talkd.c,$(wildcard talkd/*.c)))
+TALKCTL_SRC := $(sort $(filter-out talkctl/talkctl.c,$(wildcard talkctl/*.c)))
+UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRC    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+TOOL_SRC    := $(sort $(wildcard tests/tools/*.c))
+SCHEMA_SQL  := $(sort $(wildcard schema/[0-9][0-9][0-9]-*.sql))
+MANPAGES    := $(sort $(wildcard man/*.[0-9]))
+
+obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
+ACL_OBJ     := $(call obj,$(ACL_SRC))
+DB_OBJ      := $(call obj,$(DB_SRC)) $(if $(SCHEMA_SQL),$(O)/obj/gen/schema_sql.o)
+TALKD_OBJ   := $(call obj,$(TALKD_SRC))
+TALKCTL_OBJ := $(call obj,$(TALKCTL_SRC))
+UNIT_BIN    := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(UNIT_SRC))
+FUZZ_BIN    := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRC))
+TOOL_BIN    := $(patsubst tests/tools/%.c,$(O)/tools/%,$(TOOL_SRC))
+
+LIBACL     = $(O)/libacl.a
+LIBDB      = $(O)/libdb.a
+LIBTALKD   = $(O)/libtalkd.a
+LIBTALKCTL = $(O)/libtalkctl.a
+ALL_LIBS   = $(LIBTALKD) $(LIBTALKCTL) $(LIBDB) $(LIBACL)
+
+# Debian packages: what building needs, and what the tests need on top.
+BUILD_PKGS = gcc make pkg-config libc6-dev libyaml-dev libpcre2-dev libsqlite3-dev
+TEST_PKGS  = libcmocka-dev perl clang libclang-rt-14-dev mandoc tmux talk \
+             inetutils-talk iproute2 util-linux passwd sqlite3 cppcheck libutempter0
+
+.PHONY: all deps deps-build deps-test run check unit integration e2e fuzz-smoke \
+        fuzz lint tools install clean test-update
+.DEFAULT_GOAL := all
+
+all: $(O)/talkd $(O)/talkctl
+
+# ---- Debian packages ---------------------------------------------------------
+# Installs only what is missing; needs root for that, and says so otherwise.
+define install_missing
+	@missing=""; for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" -ne 0 ]; then echo "make: missing Debian packages:$$missing (run as root, or apt-get install them)" >&2; exit 1; fi; \
+	  echo "make: installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+endef
+deps-build:
+	$(call install_missing,$(BUILD_PKGS))
+deps-test: deps-build
+	$(call install_missing,$(TEST_PKGS))
+deps: deps-test
+
+# ---- libraries and programs --------------------------------------------------
+$(O)/obj/%.o: %.c | deps-build
+	@mkdir -p $(@D)
+	$(CC) $(XCFLAGS) $(DEP_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(O)/obj/tests/unit/%.o: tests/unit/%.c | deps-test
+	@mkdir -p $(@D)
+	$(CC) $(XCFLAGS) $(DEP_CFLAGS) $(CMOCKA_CFLAGS) $(CFLAGS) -Wno-missing-prototypes -c $< -o $@
+
+# schema/NNN-*.sql are embedded into libdb as one C array (see db/db.c).
+$(O)/gen/schema_sql.c: $(SCHEMA_SQL) tests/tools/embed.sh
+	@mkdir -p $(@D)
+	bash tests/tools/embed.sh $(SCHEMA_SQL) > $@.tmp && mv $@.tmp $@
+$(O)/obj/gen/%.o: $(O)/gen/%.c
+	@mkdir -p $(@D)
+	$(CC) $(XCFLAGS) $(CFLAGS) -c $< -o $@
+
+$(LIBACL): $(ACL_OBJ)
+$(LIBDB): $(DB_OBJ)
+$(LIBTALKD): $(TALKD_OBJ)
+$(LIBTALKCTL): $(TALKCTL_OBJ)
+$(ALL_LIBS):
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(O)/talkd: $(O)/obj/talkd/talkd.o $(LIBTALKD) $(LIBACL)
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(PCRE_LIBS)
+
+$(O)/talkctl: $(O)/obj/talkctl/talkctl.o $(LIBTALKCTL) $(LIBDB) $(LIBACL)
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(YAML_LIBS) $(PCRE_LIBS) $(SQLITE_LIBS)
+
+$(O)/tests/unit/%: $(O)/obj/tests/unit/%.o $(ALL_LIBS)
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(YAML_LIBS) $(PCRE_LIBS) $(SQLITE_LIBS) $(CMOCKA_LIBS) -lutil
+
+$(O)/tools/%: tests/tools/%.c | deps-build
+	@mkdir -p $(@D)
+	$(CC) $(XCFLAGS) $(CFLAGS) -o $@ $< -lutil
+
+tools: $(TOOL_BIN)
+
+# ---- running -------------------------------------------------------------------
+# A private folder under the checkout; port 518 like real clients expect when
+# root, else 127.0.0.1:5518 (override with RUN_LISTEN=ADDR:PORT).
+RUN_DIR    ?= $(CURDIR)/run
+RUN_LISTEN ?= $(if $(filter 0,$(shell id -u)),127.0.0.1:518,127.0.0.1:5518)
+run: deps-build all
+	@mkdir -p $(RUN_DIR)
+	@echo "talkd: listening on $(RUN_LISTEN), files in $(RUN_DIR); Ctrl-C stops it"
+	$(O)/talkd --foreground --listen $(RUN_LISTEN) --journal $(RUN_DIR)/journal --state-dir $(RUN_DIR)
+
+# ---- tests ---------------------------------------------------------------------
+# One TAP run (prove) over unit binaries, integration and e2e scripts; each
+# script finds the build through $TALKD_BUILD.
+export TALKD_BUILD = $(abspath $(O))
+export TALKD_SRCDIR = $(CURDIR)
+TEST_BINS = $(O)/talkd $(O)/talkctl $(UNIT_BIN) $(TOOL_BIN)
+
+check: deps-test $(TEST_BINS) lint
+	CMOCKA_MESSAGE_OUTPUT=TAP prove -f $(UNIT_BIN) $(sort $(wildcard tests/integration/t*.sh)) $(sort $(wildcard tests/e2e/t*.sh))
+	$(MAKE) --no-print-directory fuzz-smoke
+
+unit: deps-test $(UNIT_BIN)
+	CMOCKA_MESSAGE_OUTPUT=TAP prove -f $(UNIT_BIN)
+integration: deps-test $(TEST_BINS)
+	prove -f $(sort $(wildcard tests/integration/t*.sh))
+e2e: deps-test $(TEST_BINS)
+	prove -f $(sort $(wildcard tests/e2e/t*.sh))
+
+# ---- fuzzing (clang libFuzzer; the library sources are rebuilt with clang) --------
+FO = $(O)/fuzzobj
+FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer-no-link,address,undefined
+$(FO)/%.o: %.c | deps-test
+	@mkdir -p $(@D)
+	$(FUZZCC) $(FUZZ_FLAGS) $(DEP_CFLAGS) -c $< -o $@
+$(FO)/gen/%.o: $(O)/gen/%.c
+	@mkdir -p $(@D)
+	$(FUZZCC) $(FUZZ_FLAGS) -c $< -o $@
+$(O)/fuzz/%: tests/fuzz/%.c $(patsubst $(O)/obj/%,$(FO)/%,$(ACL_OBJ) $(TALKD_OBJ) $(DB_OBJ)) | deps-test
+	@mkdir -p $(@D)
+	$(FUZZCC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(DEP_CFLAGS) -o $@ $^ $(YAML_LIBS) $(PCRE_LIBS) $(SQLITE_LIBS) -lutil
+FUZZ_RUNS ?= 20000
+fuzz-smoke: $(FUZZ_BIN)
+	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); c=tests/fuzz/corpus/$$n; mkdir -p $$c; \
+	  echo "fuzz: $$n ($(FUZZ_RUNS) runs)"; \
+	  $$f -runs=$(FUZZ_RUNS) -max_len=4096 -timeout=10 -rss_limit_mb=2048 $$c >$(O)/fuzz/$$n.log 2>&1 || { tail -40 $(O)/fuzz/$$n.log; exit 1; }; \
+	  tail -1 $(O)/fuzz/$$n.log; done
+fuzz: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do n=$$(basename $$f); $$f -max_total_time=$${FUZZ_SECONDS:-60} tests/fuzz/corpus/$$n || exit 1; done
+
+# ---- lint ------------------------------------------------------------------------
+BANNED = '\b(sprintf|vsprintf|strcpy|strcat|strncpy|strtok|atoi|atol|gets)[[:space:]]*\('
+lint: deps-test
+	@! grep -nE $(BANNED) $$(git ls-files '*.c' '*.h' 2>/dev/null || ls */*.c */*.h) || { echo "lint: banned function" >&2; exit 1; }
+	@for m in $(MANPAGES); do mandoc -Tlint -W warning $$m || exit 1; done
+	@echo "lint: ok"
+
+# ---- install -------------------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(O)/talkd $(O)/talkctl $(DESTDIR)$(SBINDIR)/
+	for m in $(MANPAGES); do s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+
+clean:
+	rm -rf $(O)
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -1,0 +1,140 @@
+/*
+ * libacl: talkd access control -- rule model, legacy and YAML parsers,
+ * evaluator with trace, compiled cache, safe ~/.talkrc loading.
+ *
+ * No logging, no exit(), no globals.  Every function that can fail returns
+ * 0 on success and -1 on failure, fills *err (file, 1-based line and column,
+ * a message a person can act on) and leaves *out NULL.  Whoever allocates
+ * frees: acl_free(NULL) is a no-op.
+ *
+ * Semantics (SPEC.md section 4, talkd.acl(5)):
+ *  - site rules are matched against the callee (the local user) and the
+ *    packet source address; user rules against the caller and the source;
+ *  - within each set the last matching rule wins;
+ *  - site default allow (deny when strict), user default allow;
+ *  - site allow -> the user result; site deny -> strict: deny, otherwise
+ *    allow only when a user rule with action allow matched.
+ */
+#ifndef TALKD_ACL_H
+#define TALKD_ACL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct acl;				/* opaque: a policy or one rule set */
+
+enum acl_fmt {
+	ACL_FMT_AUTO = 0,		/* tell apart by content */
+	ACL_FMT_LEGACY,			/* allow|deny USER-EXP [NET-EXP ...] */
+	ACL_FMT_YAML,			/* version: 1 policy */
+	ACL_FMT_CACHE			/* compiled binary cache */
+};
+
+enum acl_action { ACL_DENY = 0, ACL_ALLOW = 1 };
+
+enum acl_reason {
+	ACL_R_SITE_ALLOW = 0,		/* site allowed, user set allowed */
+	ACL_R_USER_DENY,		/* site allowed, a user rule denied */
+	ACL_R_USER_OVERRIDE,		/* site denied, a user allow matched */
+	ACL_R_SITE_DENY,		/* site denied, no user allow matched */
+	ACL_R_STRICT_DENY,		/* site denied under strict policy */
+	ACL_R_INSECURE_TALKRC,		/* ~/.talkrc insecure: deny-all */
+	ACL_R_BAD_TALKRC		/* ~/.talkrc does not parse: deny-all */
+};
+
+struct acl_err {
+	char file[256];
+	unsigned line, col;		/* 1-based; 0 when not about a position */
+	char msg[256];
+};
+
+/* Where a rule came from, for explanations and the journal. */
+struct acl_rule_ref {
+	const char *file;		/* source file name as given to the parser */
+	unsigned line, col;
+	const char *id;			/* YAML rule id, or NULL */
+	enum acl_action action;
+	const char *text;		/* the rule as talkctl acl show prints it */
+};
+
+struct acl_query {
+	const char *callee;		/* local user (r_name of an ANNOUNCE) */
+	const char *caller;		/* remote user (l_name) */
+	uint32_t addr;			/* packet source, IPv4, host byte order */
+	int strict;			/* 1: force strict policy (talkd -S) */
+};
+
+struct acl_verdict {
+	int allow;			/* 1 allowed, 0 denied */
+	enum acl_reason reason;
+	const struct acl_rule_ref *site;	/* deciding site rule, NULL = default */
+	const struct acl_rule_ref *user;	/* deciding user rule, NULL = default */
+};
+
+/* Identity of a ~/.talkrc as seen by fstat, to tell a stale compiled copy. */
+struct acl_stamp {
+	uint64_t dev, ino, size;
+	int64_t mtime_ns, ctime_ns;
+};
+
+/* Parse a site policy (YAML or legacy) or one legacy user file. */
+int  acl_parse_file(const char *path, enum acl_fmt fmt, struct acl **out,
+	    struct acl_err *err);
+int  acl_parse_buf(const char *name, const char *buf, size_t len,
+	    enum acl_fmt fmt, struct acl **out, struct acl_err *err);
+
+/* Compiled cache: atomic write (mkstemp, fsync, rename); validating load. */
+int  acl_cache_write(const struct acl *policy, const char *path,
+	    struct acl_err *err);
+int  acl_cache_open(const char *path, struct acl **out, struct acl_err *err);
+
+/*
+ * ~/.talkrc of a local user, from an open descriptor (the daemon receives it
+ * from its file opener) or a path (opened O_RDONLY|O_NOFOLLOW|O_NONBLOCK).
+ * The checks run on the descriptor: a regular file, owned by uid and by the
+ * user's primary group gid, not group- or world-writable, at most
+ * ACL_TALKRC_MAX bytes.  An insecure file gives a deny-all set (reason
+ * ACL_R_INSECURE_TALKRC); a file that does not parse gives a deny-all set
+ * (ACL_R_BAD_TALKRC) and also fills *err so the caller can log why.  Both
+ * return 0.  -1 only for a missing file (errno ENOENT) or an I/O error.
+ * stamp (may be NULL) receives the descriptor's identity.
+ */
+#define ACL_TALKRC_MAX (64 * 1024)
+int  acl_talkrc_fd(int fd, const char *name, uid_t uid, gid_t gid,
+	    struct acl **out, struct acl_stamp *stamp, struct acl_err *err);
+int  acl_talkrc_path(const char *path, uid_t uid, gid_t gid,
+	    struct acl **out, struct acl_stamp *stamp, struct acl_err *err);
+
+/*
+ * A policy may carry compiled copies of users' ~/.talkrc (talkctl acl
+ * compile --users) with the stamp of the file they came from.  Returns the
+ * copy (owned by the policy) or NULL.
+ */
+const struct acl *acl_policy_talkrc(const struct acl *policy,
+	    const char *user, struct acl_stamp *stamp);
+
+/* Policy-wide settings. */
+int  acl_policy_strict(const struct acl *policy);
+
+/*
+ * Decide.  policy: the site policy (NULL: embedded default, allow all);
+ * talkrc: the callee's ~/.talkrc set, or NULL when the callee has none.
+ * The user set is the policy's own per-user rules for q->callee (YAML
+ * "users:") followed by talkrc; last match wins across both.  Pure: no I/O.
+ * The verdict's rule pointers stay valid while policy and talkrc live.
+ */
+void acl_decide(const struct acl *policy, const struct acl *talkrc,
+	    const struct acl_query *q, struct acl_verdict *v);
+
+/* Every rule that matched, in evaluation order (for talkctl simulate). */
+typedef void acl_trace_fn(void *ctx, int user_set,
+	    const struct acl_rule_ref *rule);
+void acl_decide_trace(const struct acl *policy, const struct acl *talkrc,
+	    const struct acl_query *q, struct acl_verdict *v,
+	    acl_trace_fn *fn, void *ctx);
+
+const char *acl_reason_str(enum acl_reason);	/* "site-allow", ... */
+void acl_free(struct acl *);
+
+#endif

@@ -1,0 +1,200 @@
+/*
+ * talkd: a minimal ntalk daemon (talk protocol version 1, UDP 518).
+ * Modules: proto.c (codec), table.c (invitations), announce.c (utmp, tty,
+ * banner), resolve.c (caller host names), policy.c (ACL), journal.c (audit
+ * records), process.c (requests), privsep.c (privilege drop, .talkrc opener),
+ * log.c, talkd.c (options, sockets, loop).
+ */
+#ifndef TALKD_H
+#define TALKD_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+/* ---- proto.c: the wire format (reference ntalk-implementations.md 1) ---- */
+#define CTL_MSG_SIZE	84
+#define CTL_RESP_SIZE	24
+#define NAME_SIZE	12
+#define TTY_SIZE	16
+#define TALK_VERSION	1
+
+enum ctl_type { LEAVE_INVITE = 0, LOOK_UP = 1, DELETE = 2, ANNOUNCE = 3 };
+enum ctl_answer {
+	SUCCESS = 0, NOT_HERE, FAILED, MACHINE_UNKNOWN, PERMISSION_DENIED,
+	UNKNOWN_REQUEST, BADVERSION, BADADDR, BADCTLADDR
+};
+#define OSA_AF_INET 2			/* AF_INET on the wire, big-endian u16 */
+
+struct osa {				/* 4.3BSD osockaddr, host byte order */
+	uint16_t family, port;
+	uint32_t addr;
+};
+
+struct ctl_msg {			/* decoded CTL_MSG, host byte order */
+	uint8_t vers, type, answer, pad;
+	uint32_t id_num;
+	struct osa addr, ctl_addr;
+	int32_t pid;
+	char l_name[NAME_SIZE + 1];	/* always NUL-terminated */
+	char r_name[NAME_SIZE + 1];
+	char r_tty[TTY_SIZE + 1];
+};
+
+struct ctl_resp {
+	uint8_t vers, type, answer;
+	uint32_t id_num;
+	struct osa addr;
+};
+
+enum proto_status {
+	PROTO_OK = 0,
+	PROTO_DROP,			/* wrong length: no reply, count it */
+	PROTO_REPLY			/* reply with *answer and nothing else */
+};
+
+/*
+ * Decode n bytes.  PROTO_DROP for n != 84.  PROTO_REPLY with *answer set to
+ * BADVERSION, UNKNOWN_REQUEST, BADCTLADDR, BADADDR or FAILED (a name with a
+ * byte outside printable ASCII); *why names the problem for the journal.
+ * msg is filled as far as it could be (type is always valid for the reply).
+ */
+enum proto_status proto_decode(const void *buf, size_t n, struct ctl_msg *msg,
+	    enum ctl_answer *answer, const char **why);
+void proto_encode(const struct ctl_msg *msg, uint8_t out[CTL_MSG_SIZE]);
+void proto_encode_resp(const struct ctl_resp *r, uint8_t out[CTL_RESP_SIZE]);
+int  proto_decode_resp(const void *buf, size_t n, struct ctl_resp *r);
+const char *proto_type_str(unsigned type);	/* "LEAVE_INVITE", "UNKNOWN" */
+const char *proto_answer_str(unsigned answer);	/* "SUCCESS", ... */
+
+/* ---- table.c: invitations ----------------------------------------------- */
+struct invite {
+	uint32_t id;
+	uint8_t type;			/* LEAVE_INVITE or ANNOUNCE */
+	int32_t pid;
+	char l_name[NAME_SIZE + 1], r_name[NAME_SIZE + 1];
+	char r_tty[TTY_SIZE + 1];
+	struct osa addr;		/* TCP rendezvous address, as sent */
+	uint32_t src_addr;		/* packet source, host order */
+	uint16_t src_port;
+	int64_t touched;		/* monotonic ms of last insert or refresh */
+	/* private links */
+	struct invite *h_next[3], **h_pprev[3];
+	struct invite *lru_next, *lru_prev;
+	struct tsrc *src;
+};
+
+struct table;
+struct table_limits {
+	size_t max_entries;		/* global cap */
+	size_t max_per_source;		/* cap per source IPv4 address */
+	int64_t ttl_ms;			/* entry life after its last touch */
+};
+
+struct table *table_new(const struct table_limits *);
+void table_free(struct table *);
+/* Exact match on (type, pid, l_name, r_name); refreshes touched on a hit. */
+struct invite *table_find(struct table *, uint8_t type, int32_t pid,
+	    const char *l_name, const char *r_name, int64_t now);
+/* Newest LEAVE_INVITE with l_name == inviter and r_name == asker. */
+struct invite *table_lookup(struct table *, const char *asker,
+	    const char *inviter);
+struct invite *table_by_id(struct table *, uint32_t id);
+/* Insert a copy of *proto with a fresh id; NULL when a cap is reached. */
+struct invite *table_insert(struct table *, const struct invite *proto,
+	    int64_t now);
+/* Give an entry a new id (re-announce) and refresh it. */
+void table_renew(struct table *, struct invite *, int64_t now);
+void table_remove(struct table *, struct invite *);
+/* Remove entries older than ttl; fn (may be NULL) sees each before it goes. */
+size_t table_expire(struct table *, int64_t now,
+	    void (*fn)(void *, const struct invite *), void *ctx);
+size_t table_count(const struct table *);
+/* Milliseconds until the next entry expires, -1 when empty. */
+int64_t table_next_expiry(const struct table *, int64_t now);
+
+/* ---- announce.c: utmp, tty choice, banner ----------------------------- */
+struct tty_choice {
+	char line[TTY_SIZE + 1];	/* "pts/3" */
+};
+/*
+ * Find the callee's tty in utmp (USER_PROCESS entries of user).  With an
+ * empty want: the group-writable tty with the largest atime.  Returns
+ * SUCCESS, NOT_HERE (no session, or want is not one of the user's lines),
+ * PERMISSION_DENIED (all sessions mesg n) or FAILED.
+ */
+enum ctl_answer find_user(const char *utmp_path, const char *user,
+	    const char *want, struct tty_choice *out);
+/* Escape everything outside printable ASCII, C style (\033, \n); bounded. */
+size_t vis_str(char *dst, size_t dstlen, const char *src, size_t srclen);
+/*
+ * Build the banner: BEL CR LF, then the five lines padded to equal width,
+ * CR LF line ends.  Every field is escaped.  Returns its length or 0 when
+ * it would not fit.
+ */
+size_t banner_build(char *buf, size_t len, const char *thishost,
+	    const struct tm *when, const char *caller, const char *callerhost);
+
+/* Pending tty writes, drained by the loop without ever blocking. */
+struct ringer;
+struct ringer *ringer_new(size_t max_pending, int64_t write_timeout_ms);
+void ringer_free(struct ringer *);
+/*
+ * Open /dev/<line> (O_WRONLY|O_NOCTTY|O_NONBLOCK|O_NOFOLLOW), check the
+ * descriptor (character device, group-writable, owned by uid when uid is
+ * not (uid_t)-1) and write msg, queueing what the tty does not take at once.
+ * Returns SUCCESS, PERMISSION_DENIED or FAILED.
+ */
+enum ctl_answer ringer_ring(struct ringer *, const char *line, uid_t uid,
+	    const char *msg, size_t len, int64_t now);
+/* pollfd interface for the loop. */
+size_t ringer_pollfds(struct ringer *, struct pollfd *, size_t max);
+void ringer_service(struct ringer *, const struct pollfd *, size_t n,
+	    int64_t now);
+int64_t ringer_next_deadline(const struct ringer *, int64_t now);
+size_t ringer_pending(const struct ringer *);
+
+/* ---- resolve.c: caller host names, forward-confirmed, bounded wait -------- */
+struct resolver;
+struct resolver *resolver_new(int enabled, int timeout_ms, size_t cache_max);
+void resolver_free(struct resolver *);
+/* Confirmed name of addr (host order), or the dotted address. */
+void resolver_name(struct resolver *, uint32_t addr, char *out, size_t len,
+	    int64_t now);
+
+/* ---- journal.c --------------------------------------------------------- */
+struct journal;
+struct jrec {				/* NULL or 0 fields are left out */
+	const char *event;
+	const char *caller, *callee, *tty, *type, *answer, *rule, *reason;
+	const char *host, *msg;
+	const struct sockaddr_in *src;
+	uint32_t id;
+	int has_id;
+	int is_new;			/* -1: leave out */
+	unsigned long count;
+};
+struct journal *journal_open(const char *path);	/* NULL path: off */
+void journal_write(struct journal *, const struct jrec *);
+void journal_reopen(struct journal *);
+void journal_close(struct journal *);
+/* Encode one record (no I/O): length, or 0 when it would exceed len. */
+size_t journal_encode(char *buf, size_t len, const char *run,
+	    unsigned long long seq, const struct timespec *ts,
+	    const struct jrec *);
+
+/* ---- log.c --------------------------------------------------------------- */
+void log_init(int foreground, int verbose);
+void log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+void fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* ---- time ---------------------------------------------------------------- */
+int64_t now_ms(void);			/* CLOCK_MONOTONIC, milliseconds */
+
+#endif
