@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 struct acl;				/* opaque: a policy or one rule set */
@@ -136,5 +137,52 @@ void acl_decide_trace(const struct acl *policy, const struct acl *talkrc,
 
 const char *acl_reason_str(enum acl_reason);	/* "site-allow", ... */
 void acl_free(struct acl *);
+
+/* ---- for talkctl: compile, show, test, diff, lint ---------------------- */
+
+/* An empty site policy (default allow); acl_free it. */
+int  acl_policy_new(struct acl **out, struct acl_err *err);
+void acl_policy_set_strict(struct acl *policy, int strict);
+/* Attach a compiled copy of user's ~/.talkrc; takes ownership of talkrc. */
+int  acl_policy_add_talkrc(struct acl *policy, const char *user,
+	    struct acl *talkrc, const struct acl_stamp *stamp,
+	    struct acl_err *err);
+
+/*
+ * Print the policy as YAML (version 1) that acl_parse_buf reads back to an
+ * equivalent policy (same decisions, same rule ids and positions noted in
+ * comments), including compiled ~/.talkrc copies and tests.
+ */
+int  acl_write_yaml(const struct acl *policy, FILE *f);
+
+/* Test cases embedded in a YAML policy ("tests:"). */
+struct acl_test {
+	const char *caller, *callee;
+	uint32_t addr;			/* host order */
+	int expect_allow;
+	const char *file;
+	unsigned line, col;
+};
+size_t acl_ntests(const struct acl *policy);
+const struct acl_test *acl_test_at(const struct acl *policy, size_t i);
+
+/*
+ * What a policy mentions, for talkctl acl diff's grid of requests: every
+ * literal user name, a sample string for each pattern where one can be
+ * found, and every network (addr/mask, host order).
+ */
+enum acl_mention { ACL_M_CALLEE, ACL_M_CALLER, ACL_M_NET };
+typedef void acl_mention_fn(void *ctx, enum acl_mention kind,
+	    const char *name, uint32_t addr, uint32_t mask);
+void acl_mentions(const struct acl *policy, acl_mention_fn *fn, void *ctx);
+
+/*
+ * Warnings that do not make a policy invalid: rules shadowed under
+ * last-match, caller patterns that need more than the 11 characters the
+ * protocol carries, patterns that match the empty string, the implicit
+ * default.  Returns how many it reported.
+ */
+typedef void acl_warn_fn(void *ctx, const struct acl_err *w);
+size_t acl_lint(const struct acl *policy, acl_warn_fn *fn, void *ctx);
 
 #endif
