@@ -1,0 +1,27 @@
+/* libdb internals shared by db.c, db_ingest.c, db_query.c. */
+#ifndef TALKD_DB_INT_H
+#define TALKD_DB_INT_H
+
+#include <sqlite3.h>
+
+#include "db/db.h"
+
+struct db {
+	sqlite3 *h;
+};
+
+#if defined(__GNUC__)
+#define DB_PRINTFLIKE(f, a) __attribute__((format(printf, f, a)))
+#else
+#define DB_PRINTFLIKE(f, a)
+#endif
+
+void	db_seterr(struct db_err *, const char *file, unsigned line,
+	    unsigned col, const char *fmt, ...) DB_PRINTFLIKE(5, 6);
+void	db_seterr_file(struct db_err *, const char *path);
+void	db_sqlerr(struct db *, struct db_err *, const char *what);
+int	db_exec(struct db *, const char *sql, struct db_err *);
+int	db_prepare(struct db *, sqlite3_stmt **, const char *sql,
+	    struct db_err *);
+
+#endif
