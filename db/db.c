@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -257,6 +258,39 @@ fail:
 	return -1;
 }
 
+/*
+ * Switch to WAL.  The switch needs an exclusive lock and SQLite does not
+ * call the busy handler for it, so two talkctl creating the database at
+ * once would see "database is locked": retry for a bounded time.
+ */
+static int
+set_wal(struct db *d, struct db_err *err)
+{
+	const struct timespec pause = { 0, 50 * 1000 * 1000 };
+	sqlite3_stmt *st = NULL;
+	int i, rc, wal = 0;
+
+	if (db_prepare(d, &st, "PRAGMA journal_mode", err) == -1)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		wal = sqlite3_stricmp((const char *)sqlite3_column_text(st, 0),
+		    "wal") == 0;
+	sqlite3_finalize(st);
+	for (i = 0; !wal && i < BUSY_TIMEOUT_MS / 50; i++) {
+		rc = sqlite3_exec(d->h, "PRAGMA journal_mode = WAL", NULL, NULL,
+		    NULL);
+		if (rc == SQLITE_OK)
+			return 0;
+		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	if (wal)
+		return 0;
+	db_sqlerr(d, err, "PRAGMA journal_mode = WAL");
+	return -1;
+}
+
 int
 db_open(const char *path, enum db_mode mode, struct db **out,
     struct db_err *err)
@@ -289,7 +323,7 @@ db_open(const char *path, enum db_mode mode, struct db **out,
 		goto fail;
 	}
 	if (mode == DB_WRITE) {
-		if (db_exec(d, "PRAGMA journal_mode = WAL", err) == -1 ||
+		if (set_wal(d, err) == -1 ||
 		    db_migrate(d, db_migrations, db_nmigrations, err) == -1)
 			goto fail;
 	} else {
