@@ -35,7 +35,7 @@
 #include "db/db_int.h"
 
 #define MAX_SIBLINGS	256		/* rotated names looked at per run */
-#define READ_CHUNK	65536
+#define READ_CHUNK	8192
 
 struct ingest {
 	struct db *d;
@@ -398,9 +398,10 @@ out:
 }
 
 /*
- * Read the first line of fd as the journal's fingerprint (without the
- * newline, at most DB_RECORD_MAX bytes).  Returns its length, 0 when there
- * is no complete first line yet, -1 on error.
+ * Read the first line of fd as the journal's fingerprint (with its newline,
+ * so that an empty first line counts; at most DB_RECORD_MAX bytes of a
+ * longer one).  Returns its length, 0 when there is no complete first line
+ * yet, -1 on error.
  */
 static ssize_t
 read_head(int fd, char *head, size_t cap)
@@ -414,7 +415,7 @@ read_head(int fd, char *head, size_t cap)
 	if (n <= 0)
 		return n;
 	if ((nl = memchr(head, '\n', (size_t)n)) != NULL)
-		return nl - head;
+		return nl - head + 1;
 	if ((size_t)n == cap)
 		return (ssize_t)DB_RECORD_MAX;	/* a long first line */
 	return 0;

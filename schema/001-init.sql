@@ -4,10 +4,11 @@
 -- Times: `ts` is the journal's UTC text, `t` the same instant in seconds
 -- since the epoch (REAL, millisecond precision), used for filters and order.
 
--- One row per journal file ever ingested.  Identity: (dev, ino, head), where
--- head is the file's first line, so a new file that reuses an inode is a new
--- journal.  `off` is the byte offset ingested so far and `lines` the number of
--- complete lines before it; both move in the same transaction as the rows.
+-- One row per journal file ever ingested.  Identity: (dev, ino, head),
+-- where head is the file's first line with its newline, so a new file that
+-- reuses an inode is a new journal.  `off` is the byte offset ingested so
+-- far and `lines` the number of complete lines before it; both move in the
+-- same transaction as the rows.
 CREATE TABLE journals (
 	id	INTEGER PRIMARY KEY,
 	dev	INTEGER NOT NULL,

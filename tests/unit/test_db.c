@@ -342,6 +342,25 @@ test_half_written_line_is_left(void **state)
 	assert_int_equal(q1(f->d, "SELECT group_concat(seq, '') FROM events"), 12);
 }
 
+/* Found by fuzz_db_ingest: an empty first line hid the whole journal. */
+static void
+test_empty_first_line(void **state)
+{
+	struct fx *f = *state;
+	struct db_ingest_stats st;
+	struct rej r = { 0 };
+
+	open_db(f);
+	write_file(f->jpath, "w", "\n{\"v\":1,\"run\":\"r\",\"seq\":1,\"ts\":"
+	    "\"2026-11-23T06:00:00Z\",\"event\":\"daemon.start\"}\n");
+	ingest(f, &st, &r);
+	assert_int_equal(st.records, 1);
+	assert_int_equal(st.rejects, 1);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.line[0], 1);
+	assert_string_equal(r.reason[0], "not JSON");
+}
+
 static void
 test_corrupt_lines_skipped_and_reported(void **state)
 {
@@ -660,6 +679,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_corrupt_lines_skipped_and_reported, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_first_line, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_small_batches_and_new_inode,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_who_called_outcomes, setup,
