@@ -29,6 +29,7 @@ struct opts {
 	struct db_filter f;
 	long days;
 	int has_days;
+	int paths_given;		/* --db, --journal or their variables */
 };
 
 /* Copy s with every byte outside printable ASCII (and \) as \xNN. */
@@ -153,20 +154,26 @@ parse_opts(int argc, char **argv, int allow, struct opts *o)
 	o->db = getenv("TALKD_DB");
 	if (o->db == NULL || o->db[0] == '\0')
 		o->db = DB_DEFAULT_PATH;
+	else
+		o->paths_given = 1;
 	o->journal = getenv("TALKD_JOURNAL");
 	if (o->journal == NULL || o->journal[0] == '\0')
 		o->journal = DB_DEFAULT_JOURNAL;
+	else if (allow & O_JOURNAL)
+		o->paths_given = 1;
 	optind = 0;			/* glibc: full re-initialisation */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'D':
 			o->db = optarg;
+			o->paths_given = 1;
 			break;
 		case 'J':
 			if (!(allow & O_JOURNAL))
 				goto bad;
 			o->journal = optarg;
+			o->paths_given = 1;
 			break;
 		case 'S':
 		case 'U':
@@ -209,6 +216,17 @@ parse_opts(int argc, char **argv, int allow, struct opts *o)
 	if (optind < argc) {
 		warnx_esc(o->cmd, "unexpected argument", argv[optind]);
 		return usage(o->cmd), -1;
+	}
+	/*
+	 * Installed setgid (or setuid), talkctl reads what the group may
+	 * read; a user who chose the paths could copy the whole journal into
+	 * a database of their own.  Only root may choose them then.
+	 */
+	if (o->paths_given && getuid() != 0 &&
+	    (getegid() != getgid() || geteuid() != getuid())) {
+		warnx_esc(o->cmd, "--db, --journal, TALKD_DB and TALKD_JOURNAL "
+		    "are for root when talkctl runs set-id", NULL);
+		return -1;
 	}
 	if ((allow & O_DAYS) && !o->has_days) {
 		warnx_esc(o->cmd, "--older-than DAYS is required", NULL);

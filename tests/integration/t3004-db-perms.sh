@@ -6,7 +6,7 @@
 need_root
 command -v runuser >/dev/null || skip_all "no runuser"
 runuser -u nobody -- test -x "$TALKCTL" || skip_all "nobody cannot run $TALKCTL"
-plan 13
+plan 16
 J=$T/journal D=$T/talkd.db
 cp "$SRC/tests/data/db/journal.fixture" "$J"
 printf '%s\n' '{"v":1,"run":"00000000000000a1","seq":25,"ts":"2026-11-23T06:38:00Z","event":"announce.refused","caller":"thor","callee":"nobody","src":"127.0.0.1:1","answer":"NOT_HERE"}' >>"$J"
@@ -44,4 +44,13 @@ like "with group read access nobody sees calls to nobody" "$(cat "$T/out")" "tho
 runuser -u nobody -g nogroup -- "$TALKCTL" who-called sif --db "$D" >/dev/null 2>&1
 is "... and still not calls to sif" "$?" 1
 is "root may query anyone" "$("$TALKCTL" who-called sif --db "$D" | wc -l)" 7
+
+# Installed setgid, talkctl lets only root choose the database or journal:
+# a user could otherwise ingest the journal into a database of their own.
+cp "$TALKCTL" "$T/talkctl-sg"
+chgrp tty "$T/talkctl-sg" && chmod 2755 "$T/talkctl-sg"
+runuser -u nobody -- "$T/talkctl-sg" who-called --db "$T/mine.db" --journal "$J" >/dev/null 2>"$T/err"
+is "set-id talkctl: nobody may not choose --db/--journal" "$?" 2
+like "and is told why" "$(cat "$T/err")" "are for root when talkctl runs set-id"
+ok "nor create that database" test ! -e "$T/mine.db"
 finish
