@@ -296,7 +296,7 @@ db_open(const char *path, enum db_mode mode, struct db **out,
     struct db_err *err)
 {
 	struct db *d = NULL;
-	int flags, v;
+	int flags, persist, v;
 
 	*out = NULL;
 	if (mode == DB_WRITE && strcmp(path, ":memory:") != 0 &&
@@ -322,8 +322,14 @@ db_open(const char *path, enum db_mode mode, struct db **out,
 		db_seterr(err, path, 0, 0, "no write access");
 		goto fail;
 	}
+	/* Keep the -wal and -shm files (0640, like the database) when the
+	 * last connection closes: read-only users, such as a setgid talkctl,
+	 * can then read without write access to the folder. */
+	persist = 1;
+	sqlite3_file_control(d->h, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	if (mode == DB_WRITE) {
 		if (set_wal(d, err) == -1 ||
+		    db_exec(d, "PRAGMA journal_size_limit = 4194304", err) == -1 ||
 		    db_migrate(d, db_migrations, db_nmigrations, err) == -1)
 			goto fail;
 	} else {
