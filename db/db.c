@@ -102,6 +102,23 @@ db_prepare(struct db *d, sqlite3_stmt **st, const char *sql,
 	return 0;
 }
 
+/*
+ * A statement prepared once per connection: ingest's insert compiles the
+ * lifecycle triggers, which is worth doing once, not per call.
+ */
+int
+db_cached(struct db *d, enum db_stmt slot, const char *sql, sqlite3_stmt **st,
+    struct db_err *err)
+{
+	if (d->st[slot] == NULL && sqlite3_prepare_v3(d->h, sql, -1,
+	    SQLITE_PREPARE_PERSISTENT, &d->st[slot], NULL) != SQLITE_OK) {
+		db_sqlerr(d, err, "prepare");
+		d->st[slot] = NULL;
+	}
+	*st = d->st[slot];
+	return *st == NULL ? -1 : 0;
+}
+
 /* Create the file 0640 if it does not exist, so that nobody else reads it. */
 static int
 create_private(const char *path, struct db_err *err)
@@ -357,8 +374,12 @@ fail:
 void
 db_close(struct db *d)
 {
+	int i;
+
 	if (d == NULL)
 		return;
+	for (i = 0; i < ST_MAX; i++)
+		sqlite3_finalize(d->st[i]);
 	sqlite3_close_v2(d->h);
 	free(d);
 }

@@ -634,7 +634,6 @@ db_ingest(struct db *d, const char *path, size_t batch, db_reject_fn *report,
 {
 	struct db_ingest_stats dummy;
 	struct ingest in = { 0 };
-	int ret = -1;
 
 	if (stats == NULL)
 		stats = &dummy;
@@ -645,21 +644,14 @@ db_ingest(struct db *d, const char *path, size_t batch, db_reject_fn *report,
 	in.arg = arg;
 	in.stats = stats;
 	in.batch = batch ? batch : DB_BATCH;
-	if (db_prepare(d, &in.check, check_sql, err) == -1 ||
-	    db_prepare(d, &in.insert, insert_sql, err) == -1 ||
-	    db_prepare(d, &in.reject, reject_sql, err) == -1 ||
-	    db_prepare(d, &in.getoff, getoff_sql, err) == -1 ||
-	    db_prepare(d, &in.setoff, setoff_sql, err) == -1)
-		goto out;
+	if (db_cached(d, ST_CHECK, check_sql, &in.check, err) == -1 ||
+	    db_cached(d, ST_INSERT, insert_sql, &in.insert, err) == -1 ||
+	    db_cached(d, ST_REJECT, reject_sql, &in.reject, err) == -1 ||
+	    db_cached(d, ST_GETOFF, getoff_sql, &in.getoff, err) == -1 ||
+	    db_cached(d, ST_SETOFF, setoff_sql, &in.setoff, err) == -1)
+		return -1;
 	if (ingest_siblings(&in, path, path) == -1 ||
 	    ingest_path(&in, path, path, 1) == -1)
-		goto out;
-	ret = 0;
-out:
-	sqlite3_finalize(in.check);
-	sqlite3_finalize(in.insert);
-	sqlite3_finalize(in.reject);
-	sqlite3_finalize(in.getoff);
-	sqlite3_finalize(in.setoff);
-	return ret;
+		return -1;
+	return 0;
 }
