@@ -110,7 +110,7 @@ report_reject(void *arg, const char *path, unsigned long line,
 }
 
 static int
-usage(const char *cmd)
+usage_to(FILE *f, const char *cmd)
 {
 	static const struct { const char *cmd, *usage; } u[] = {
 	    { "ingest", "ingest [--journal PATH] [--db PATH]" },
@@ -126,9 +126,15 @@ usage(const char *cmd)
 
 	for (i = 0; i < sizeof(u) / sizeof(u[0]); i++)
 		if (strcmp(u[i].cmd, cmd) == 0)
-			fprintf(stderr, "usage: %s %s\n", talkctl_progname,
+			fprintf(f, "usage: %s %s\n", talkctl_progname,
 			    u[i].usage);
 	return TC_USAGE;
+}
+
+static int
+usage(const char *cmd)
+{
+	return usage_to(stderr, cmd);
 }
 
 static int
@@ -205,6 +211,11 @@ parse_opts(int argc, char **argv, int allow, struct opts *o)
 			o->has_days = 1;
 			break;
 		case 'h':
+			usage_to(stdout, o->cmd);
+			return 1;
+		case ':':
+			warnx_esc(o->cmd, "missing argument for",
+			    argv[optind - 1]);
 			usage(o->cmd);
 			return -1;
 		default:
@@ -242,6 +253,13 @@ bad:
 		warnx_esc(o->cmd, "bad option", argv[optind - 1]);
 	usage(o->cmd);
 	return -1;
+}
+
+/* parse_opts result to an exit status for the caller to return, or -1. */
+static int
+opts_exit(int r)
+{
+	return r == 0 ? -1 : r == 1 ? TC_OK : TC_USAGE;
 }
 
 /* Ingest pending records; report rejects; 0 or -1 (error printed). */
@@ -404,8 +422,8 @@ run_query(int argc, char **argv, int allow, query_fn *q, int per_user)
 	const char *me;
 	int rc;
 
-	if (parse_opts(argc, argv, allow, &o) == -1)
-		return TC_USAGE;
+	if ((rc = opts_exit(parse_opts(argc, argv, allow, &o))) != -1)
+		return rc;
 	if (per_user) {
 		if ((me = invoking_user()) == NULL) {
 			warnx_esc(o.cmd, "who are you? (no passwd entry for "
@@ -449,8 +467,8 @@ cmd_ingest(int argc, char **argv)
 	struct db *d = NULL;
 	int rc;
 
-	if (parse_opts(argc, argv, O_JOURNAL, &o) == -1)
-		return TC_USAGE;
+	if ((rc = opts_exit(parse_opts(argc, argv, O_JOURNAL, &o))) != -1)
+		return rc;
 	if (db_open(o.db, DB_WRITE, &d, &e) == -1) {
 		print_err(o.cmd, &e);
 		return TC_FAIL;
@@ -495,8 +513,8 @@ cmd_prune(int argc, char **argv)
 	double cutoff;
 	int rc;
 
-	if (parse_opts(argc, argv, O_DAYS, &o) == -1)
-		return TC_USAGE;
+	if ((rc = opts_exit(parse_opts(argc, argv, O_DAYS, &o))) != -1)
+		return rc;
 	if (getuid() != 0 && access(o.db, W_OK) != 0) {
 		warnx_esc(o.cmd, "needs root or write access to the database",
 		    o.db);

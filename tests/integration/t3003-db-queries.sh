@@ -3,7 +3,7 @@
 # (tests/data/db/journal.fixture): human tables, --json checked with
 # python3, time filters, ingest-before-query, usage errors.
 . "$(dirname "$0")/lib-db.sh"
-plan 25
+plan 28
 J=$T/journal D=$T/talkd.db
 cp "$SRC/tests/data/db/journal.fixture" "$J"
 tc() { "$TALKCTL" "$@" --db "$D" --journal "$J"; }
@@ -53,6 +53,9 @@ is "an unreadable journal is skipped silently" "$("$TALKCTL" who-called sif --db
 
 tc who-called sif --bogus >/dev/null 2>&1; is "unknown option: exit 2" "$?" 2
 tc who-called a b >/dev/null 2>&1; is "two users: exit 2" "$?" 2
+"$TALKCTL" who-called --since >/dev/null 2>"$T/err"; is "missing option argument: exit 2" "$?" 2
+like "... and says which" "$(head -1 "$T/err")" "missing argument for: --since"
+like "-h: the usage on stdout, exit 0" "$("$TALKCTL" history -h; echo "rc=$?")" "^usage: talkctl history .*rc=0$"
 "$TALKCTL" prune --db "$D" >/dev/null 2>&1; is "prune without --older-than: exit 2" "$?" 2
 like "prune --older-than 0 removes everything" "$("$TALKCTL" prune --older-than 0 --db "$D")" "^prune: removed 25 events, 3 invitations, 8 call attempts, 0 rejected lines"
 is "and the database is empty" "$(sql "$D" 'SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM invitations) + (SELECT count(*) FROM announcements)')" 0
