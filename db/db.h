@@ -52,7 +52,10 @@ struct db_ingest_stats {
 	unsigned long pending;		/* bytes of half-written last lines left */
 };
 
-/* Called once per corrupt line, in order; path is the file's name now. */
+/*
+ * Called once per corrupt line, in order; path is the file's name now.
+ * line 0: a remark about the whole file (it was truncated).
+ */
 typedef void db_reject_fn(void *arg, const char *path, unsigned long line,
     const char *reason);
 

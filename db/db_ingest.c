@@ -305,6 +305,7 @@ static int
 ingest_fd(struct ingest *in, sqlite3_int64 jid, int fd, const char *name)
 {
 	struct reader r = { .fd = fd, .pos = -1 };
+	struct stat sb;
 	char why[64];
 	const char *reason;
 	sqlite3_int64 off, lines;
@@ -333,6 +334,15 @@ ingest_fd(struct ingest *in, sqlite3_int64 jid, int fd, const char *name)
 		off = sqlite3_column_int64(in->getoff, 0);
 		lines = sqlite3_column_int64(in->getoff, 1);
 		sqlite3_reset(in->getoff);
+		if (fstat(fd, &sb) == 0 && (off_t)off > sb.st_size) {
+			/* Truncated in place under the same first line: read
+			 * it again; UNIQUE(run, seq) drops what we have. */
+			if (in->report != NULL)
+				in->report(in->arg, name, 0, "file is shorter "
+				    "than what was read of it; reading it again");
+			off = 0;
+			lines = 0;
+		}
 		if (r.pos != (off_t)off) {	/* first batch, or a rival */
 			r.pos = (off_t)off;
 			r.len = 0;

@@ -102,7 +102,10 @@ report_reject(void *arg, const char *path, unsigned long line,
 	char where[4200];
 	int n;
 
-	n = snprintf(where, sizeof(where), "%s:%lu", path, line);
+	if (line == 0)				/* about the whole file */
+		n = snprintf(where, sizeof(where), "%s", path);
+	else
+		n = snprintf(where, sizeof(where), "%s:%lu", path, line);
 	if (n < 0 || (size_t)n >= sizeof(where))
 		warnx_esc(o->cmd, path, reason);
 	else

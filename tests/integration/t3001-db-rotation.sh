@@ -5,7 +5,7 @@
 # the rotated file's tail first: every record exactly once.  A new file
 # that reuses the old inode is a new journal (its first line differs).
 . "$(dirname "$0")/lib-db.sh"
-plan 12
+plan 14
 J=$T/journal D=$T/talkd.db
 ingest() { "$TALKCTL" ingest --journal "$J" --db "$D" >/dev/null 2>>"$T/err"; }
 count() { sql "$D" 'SELECT count(*) || "/" || count(DISTINCT run || seq) FROM events'; }
@@ -42,8 +42,16 @@ is "the inode is the same ($ino)" "$(stat -c %i "$J")" "$ino"
 is "a rewritten file on the same inode is a new journal" "$(count)" 236/236
 is "four journals known" "$(sql "$D" 'SELECT count(*) FROM journals')" 4
 
+# Truncated to its first line and written again: read again from the
+# start, reported, nothing stored twice.
+head -1 "$J" >"$T/first"; cat "$T/first" >"$J"
+gen_journal "$J" 000000000000000d 8 9
+"$TALKCTL" ingest --journal "$J" --db "$D" >/dev/null 2>"$T/err.trunc"
+like "a journal shorter than its offset is reported" "$(cat "$T/err.trunc")" "/journal: file is shorter than what was read of it; reading it again$"
+is "its new records stored, the old ones not twice" "$(count)" 238/238
+
 # Ingest is idempotent, and nothing was reported.
 ingest
-is "nothing more on a re-run" "$(count)" 236/236
+is "nothing more on a re-run" "$(count)" 238/238
 is "no errors" "$(cat "$T/err")" ""
 finish
