@@ -499,6 +499,37 @@ test_who_called_outcomes(void **state)
 	free(r);
 }
 
+/* A ring less than two minutes old and not over is still ringing. */
+static void
+test_who_called_ringing(void **state)
+{
+	struct fx *f = *state;
+	struct db_filter flt = { .user = "sif" };
+	struct rows *r = calloc(1, sizeof(*r));
+	struct db_ingest_stats st;
+	struct rej rj = { 0 };
+	struct db_err e;
+	char ts[32], line[256];
+	time_t now = time(NULL) - 10;
+	struct tm tm;
+
+	assert_non_null(r);
+	open_db(f);
+	assert_non_null(gmtime_r(&now, &tm));
+	assert_true(strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm) > 0);
+	snprintf(line, sizeof(line), "{\"v\":1,\"run\":\"r\",\"seq\":1,"
+	    "\"ts\":\"%s\",\"event\":\"announce.rung\",\"caller\":\"thor\","
+	    "\"callee\":\"sif\",\"src\":\"127.0.0.1:1\",\"tty\":\"pts/1\","
+	    "\"id\":1}\n", ts);
+	write_file(f->jpath, "w", line);
+	ingest(f, &st, &rj);
+	assert_int_equal(st.records, 1);
+	assert_int_equal(db_who_called(f->d, &flt, on_row, r, &e), 0);
+	assert_int_equal(r->n, 1);
+	assert_non_null(strstr(r->row[0], "|thor|127.0.0.1:1|pts/1|ringing|"));
+	free(r);
+}
+
 static void
 test_since_until(void **state)
 {
@@ -684,6 +715,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_small_batches_and_new_inode,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_who_called_outcomes, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_who_called_ringing, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_since_until, setup,
 		    teardown),
