@@ -75,7 +75,7 @@ BUILD_PKGS = gcc make pkg-config libc6-dev libyaml-dev libpcre2-dev libsqlite3-d
 TEST_PKGS  = libcmocka-dev perl clang libclang-rt-14-dev mandoc tmux talk \
              inetutils-talk iproute2 util-linux passwd sqlite3 cppcheck libutempter0
 
-.PHONY: all deps deps-build deps-test run check unit integration e2e fuzz-smoke \
+.PHONY: all deps deps-build deps-test run check unit integration e2e fuzz-smoke bench \
         fuzz lint tools install clean test-update
 .DEFAULT_GOAL := all
 
@@ -166,6 +166,10 @@ integration: deps-test $(TEST_BINS)
 	prove -f $(sort $(wildcard tests/integration/t*.sh))
 e2e: deps-test $(TEST_BINS)
 	prove -f $(sort $(wildcard tests/e2e/t*.sh))
+
+# ---- benchmarks (ratios against baselines measured in the same run) --------
+bench: deps-test $(O)/talkd $(TOOL_BIN)
+	bash tests/bench/run.sh
 
 # ---- fuzzing (clang libFuzzer; the library sources are rebuilt with clang) --------
 FO = $(O)/fuzzobj
