@@ -523,22 +523,6 @@ rule_list(struct yctx *c, struct acl_set *s, const struct ynode *n,
 /* ---- sections ------------------------------------------------------------------ */
 
 static int
-net_name_ok(const char *s)
-{
-	size_t i;
-
-	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
-	    s[0] == '_') || strcmp(s, "any") == 0 || strlen(s) > ACL_NAME_MAX)
-		return 0;
-	for (i = 1; s[i] != '\0'; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
-		    s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
-		    s[i] == '_' || s[i] == '-' || s[i] == '.'))
-			return 0;
-	return 1;
-}
-
-static int
 networks(struct yctx *c, const struct ynode *m)
 {
 	const struct ynode **items, *it;
@@ -553,7 +537,7 @@ networks(struct yctx *c, const struct ynode *m)
 	if ((c->a->nets = calloc(m->n / 2, sizeof *c->a->nets)) == NULL)
 		return yerr(c, m, "out of memory");
 	for (i = 0; i + 1 < m->n; i += 2) {
-		if (!net_name_ok(m->kids[i]->val))
+		if (!acl_net_name_ok(m->kids[i]->val))
 			return yerr(c, m->kids[i], "bad network name \"%.64s\" "
 			    "(a letter or _, then letters, digits, _ - .; "
 			    "not any)", m->kids[i]->val);
