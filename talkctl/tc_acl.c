@@ -90,11 +90,20 @@ void
 tc_render_caret(FILE *f, const char *line, size_t len, unsigned col)
 {
 	char e[5];
-	size_t i, w, width = 0, at = 0;
+	size_t i, w, gw, width = 0, gnu = 0, at = 0;
+	int found = 0;
 
+	/*
+	 * col is a GNU column: tabs advance to the next multiple of 8, every
+	 * other byte counts 1.  We print escapes wider than 1, so the caret
+	 * goes under the byte where that column starts.
+	 */
 	for (i = 0; i < len; i++) {
-		if (col > 0 && i + 1 == col)
-			at = width;
+		gw = line[i] == '\t' ? 8 - gnu % 8 : 1;
+		if (!found && col > 0 && gnu + gw >= col) {
+			at = width + (col - 1 - gnu);
+			found = 1;
+		}
 		if (line[i] == '\t') {
 			w = 8 - width % 8;
 			fprintf(f, "%*s", (int)w, "");
@@ -103,12 +112,13 @@ tc_render_caret(FILE *f, const char *line, size_t len, unsigned col)
 			fputs(e, f);
 		}
 		width += w;
+		gnu += gw;
 	}
 	putc('\n', f);
 	if (col == 0)
 		return;
-	if (col > len)		/* at or past the end: after the last byte */
-		at = width + (col - 1 - len);
+	if (!found)		/* at or past the end: after the last byte */
+		at = width + (col - 1 - gnu);
 	fprintf(f, "%*s^\n", (int)at, "");
 }
 
@@ -154,6 +164,7 @@ void
 tc_print_err(FILE *f, const struct acl_err *err, const char *file)
 {
 	const char *path = err->file[0] != '\0' ? err->file : file;
+	struct stat st;
 	char *line;
 	size_t len = 0;
 
@@ -161,7 +172,8 @@ tc_print_err(FILE *f, const struct acl_err *err, const char *file)
 	print_pos(f, err, file);
 	tc_fput_esc(f, err->msg[0] != '\0' ? err->msg : "invalid");
 	putc('\n', f);
-	if (path == NULL || tc_is_cache(path) != 0)
+	if (path == NULL || stat(path, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    tc_is_cache(path) != 0)
 		return;
 	if ((line = read_line(path, err->line, &len)) == NULL)
 		return;
@@ -201,6 +213,60 @@ tc_is_cache(const char *path)
 	return 0;
 }
 
+static int
+io_error(const char *path, int e)
+{
+	fprintf(stderr, "%s: ", talkctl_progname);
+	tc_fput_esc(stderr, path);
+	fprintf(stderr, ": %s\n", strerror(e));
+	return TC_USAGE;
+}
+
+/* A pipe or other non-regular file (/dev/stdin): read it whole. */
+static int
+load_stream(const char *path, struct acl **out, struct acl_err *err)
+{
+	FILE *fp;
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+	int rc = TC_USAGE;
+
+	if ((fp = fopen(path, "re")) == NULL)
+		return io_error(path, errno);
+	for (;;) {
+		if (len == cap) {
+			char *nb;
+
+			cap = cap ? cap * 2 : 65536;
+			if (cap > (64u << 20) || (nb = realloc(buf, cap)) == NULL) {
+				io_error(path, EFBIG);
+				goto out;
+			}
+			buf = nb;
+		}
+		n = fread(buf + len, 1, cap - len, fp);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(fp)) {
+		io_error(path, EIO);
+		goto out;
+	}
+	if (memchr(buf, '\0', len) != NULL) {
+		fprintf(stderr, "%s: ", talkctl_progname);
+		tc_fput_esc(stderr, path);
+		fprintf(stderr, ": a compiled cache must be a regular file\n");
+		goto out;
+	}
+	rc = acl_parse_buf(path, buf, len, ACL_FMT_AUTO, out, err) == 0 ?
+	    TC_OK : TC_FAIL;
+out:
+	free(buf);
+	fclose(fp);
+	return rc;
+}
+
 int
 tc_load_policy(const char *path, struct acl **out, struct acl_err *err)
 {
@@ -209,18 +275,14 @@ tc_load_policy(const char *path, struct acl **out, struct acl_err *err)
 
 	*out = NULL;
 	memset(err, 0, sizeof(*err));
-	if (stat(path, &st) == -1 || (cache = tc_is_cache(path)) == -1) {
-		fprintf(stderr, "%s: ", talkctl_progname);
-		tc_fput_esc(stderr, path);
-		fprintf(stderr, ": %s\n", strerror(errno));
-		return TC_USAGE;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "%s: ", talkctl_progname);
-		tc_fput_esc(stderr, path);
-		fprintf(stderr, ": %s\n", strerror(EISDIR));
-		return TC_USAGE;
-	}
+	if (stat(path, &st) == -1)
+		return io_error(path, errno);
+	if (S_ISDIR(st.st_mode))
+		return io_error(path, EISDIR);
+	if (!S_ISREG(st.st_mode))
+		return load_stream(path, out, err);
+	if ((cache = tc_is_cache(path)) == -1)
+		return io_error(path, errno);
 	if (cache ? acl_cache_open(path, out, err) :
 	    acl_parse_file(path, ACL_FMT_AUTO, out, err))
 		return TC_FAIL;

@@ -23,7 +23,8 @@ void tc_fput_json(FILE *f, const char *s);
 /*
  * The source line (len bytes, no line end) with tabs expanded to 8 and
  * other bytes escaped as tc_fput_esc does, then a line with a caret under
- * the 1-based byte column col (col 0: no caret line).
+ * the 1-based column col, counted GNU style: a tab advances to the next
+ * multiple of 8, any other byte counts 1 (col 0: no caret line).
  */
 void tc_render_caret(FILE *f, const char *line, size_t len, unsigned col);
 
