@@ -47,6 +47,7 @@ struct sim {
 	char talkrc_path[4096];
 	const char *talkrc_source;	/* none, file, compiled, draft */
 	char talkrc_note[512];
+	const char *passwd_file;	/* --passwd: accounts from a file */
 	int strict, json;
 	const char *warn[SIM_MAX_WARN];
 	char warn_buf[SIM_MAX_WARN][512];
@@ -58,7 +59,7 @@ sim_usage(FILE *f)
 {
 	fprintf(f, "usage: %s simulate user host [--caller name] "
 	    "[--policy file | --cache file] [--talkrc file] [--strict] "
-	    "[--json]\n", talkctl_progname);
+	    "[--json] [--passwd file]\n", talkctl_progname);
 }
 
 static void warnf(struct sim *, const char *, ...)
@@ -169,6 +170,24 @@ denyall_note(const struct sim *s, const struct acl *set)
 	return NULL;
 }
 
+/* The callee's account, from the password database or --passwd. */
+static struct passwd *
+lookup_user(const struct sim *s)
+{
+	struct passwd *pw;
+	FILE *fp;
+
+	if (s->passwd_file == NULL)
+		return getpwnam(s->callee);
+	if ((fp = fopen(s->passwd_file, "re")) == NULL)
+		return NULL;
+	while ((pw = fgetpwent(fp)) != NULL)
+		if (strcmp(pw->pw_name, s->callee) == 0)
+			break;
+	fclose(fp);
+	return pw;
+}
+
 /* The callee's ~/.talkrc as talkd would read it, or the --talkrc draft. */
 static int
 load_talkrc(struct sim *s, const char *draft)
@@ -197,8 +216,7 @@ load_talkrc(struct sim *s, const char *draft)
 		note(s, "%s", "draft; owner and mode not checked");
 		return 0;
 	}
-	errno = 0;
-	if ((pw = getpwnam(s->callee)) == NULL) {
+	if ((pw = lookup_user(s)) == NULL) {
 		note(s, "%s", "no such local user");
 		return 0;
 	}
@@ -224,15 +242,19 @@ load_talkrc(struct sim *s, const char *draft)
 		return 0;
 	}
 	if (r == -1) {
-		if (compiled != NULL) {
-			s->talkrc = compiled;
-			s->talkrc_source = "compiled";
-			note(s, "unreadable here (%s); using the compiled copy",
-			    strerror(e));
-		} else {
-			s->talkrc_source = "none";
-			note(s, "unreadable here (%s)", strerror(e));
+		/* talkd treats a file it cannot read like an insecure one. */
+		static const char denyall[] = "deny .* any\n";
+
+		memset(&err, 0, sizeof(err));
+		if (acl_parse_buf("(unreadable .talkrc)", denyall,
+		    sizeof(denyall) - 1, ACL_FMT_LEGACY, &s->own_talkrc,
+		    &err) == -1) {
+			tc_print_err(stderr, &err, "(unreadable .talkrc)");
+			return -1;
 		}
+		s->talkrc = s->own_talkrc;
+		s->talkrc_source = "file";
+		note(s, "unreadable (%s): every caller denied", strerror(e));
 		return 0;
 	}
 	if (err.msg[0] != '\0') {
@@ -339,22 +361,26 @@ print_text(const struct sim *s, uint32_t addr, const struct trace *t,
 
 	key("callee:");
 	tc_fput_esc(stdout, s->callee);
-	key("\ncaller:");
+	putchar('\n');
+	key("caller:");
 	tc_fput_esc(stdout, s->caller);
-	key("\naddress:");
+	putchar('\n');
+	key("address:");
 	printf("%s", tc_ip4(addr, ip, sizeof(ip)));
 	if (strcmp(s->host, ip) != 0) {
 		fputs(" (", stdout);
 		tc_fput_esc(stdout, s->host);
 		fputs(")", stdout);
 	}
-	key("\npolicy:");
+	putchar('\n');
+	key("policy:");
 	if (s->policy_path != NULL) {
 		tc_fput_esc(stdout, s->policy_path);
 		printf(" (%s)", s->policy_kind);
 	} else
 		printf("none (%s)", s->policy_kind);
-	key("\ntalkrc:");
+	putchar('\n');
+	key("talkrc:");
 	tc_fput_esc(stdout, s->talkrc_path[0] != '\0' ? s->talkrc_path :
 	    "none");
 	if (s->talkrc_note[0] != '\0') {
@@ -466,6 +492,7 @@ cmd_simulate(int argc, char **argv)
 		{ "talkrc", required_argument, NULL, 't' },
 		{ "strict", no_argument,       NULL, 'S' },
 		{ "json",   no_argument,       NULL, 'j' },
+		{ "passwd", required_argument, NULL, 'P' },
 		{ "help",   no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -489,6 +516,7 @@ cmd_simulate(int argc, char **argv)
 		case 't': draft = optarg; break;
 		case 'S': s.strict = 1; break;
 		case 'j': s.json = 1; break;
+		case 'P': s.passwd_file = optarg; break;
 		case 'h': sim_usage(stdout); return TC_OK;
 		default: sim_usage(stderr); return TC_USAGE;
 		}
