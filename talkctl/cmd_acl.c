@@ -394,8 +394,9 @@ acl_test(int argc, char **argv)
 	size_t i, n, pass = 0, fail = 0;
 	int rc;
 
+	/* An invalid policy is an error here: 1 means a test failed. */
 	if ((rc = load_operand(argc, argv, "test", &policy, &path)) != TC_OK)
-		return rc;
+		return TC_USAGE;
 	n = acl_ntests(policy);
 	for (i = 0; i < n; i++) {
 		if ((t = acl_test_at(policy, i)) == NULL)
@@ -593,9 +594,10 @@ acl_diff(int argc, char **argv)
 		return TC_USAGE;
 	if (argc - optind != 2)
 		return usage_error("diff", "need two policies", NULL);
-	if ((rc = load_or_report(argv[optind], &old)) != TC_OK)
-		goto out;
-	if ((rc = load_or_report(argv[optind + 1], &new)) != TC_OK)
+	/* An invalid policy is an error here: 1 means decisions change. */
+	rc = TC_USAGE;
+	if (load_or_report(argv[optind], &old) != TC_OK ||
+	    load_or_report(argv[optind + 1], &new) != TC_OK)
 		goto out;
 
 	acl_mentions(old, mention_cb, &g);
