@@ -87,6 +87,25 @@ write_talkrc() {
 	chmod 0644 "$W/home/$1/.talkrc"
 }
 
+# sample_policy FILE: the YAML policy of DESIGN.md, with one test.
+sample_policy() {
+	cat >"$1" <<'YAML'
+version: 1
+strict: false
+networks:
+  lan: [192.168.1.0/24, 127.0.0.0/8]
+site:
+  - { id: default-deny, action: deny }
+  - { id: staff, action: allow, users: [thor, sif], from: [lan] }
+  - { id: admins, action: allow, match: "^adm-", from: [any] }
+users:
+  sif:
+    - { id: sif-thor, action: allow, users: [thor] }
+tests:
+  - { caller: thor, callee: sif, from: 192.168.1.20, expect: allow }
+YAML
+}
+
 done_testing() {
 	[ "$_tap_failed" -eq 0 ]
 }

@@ -56,20 +56,7 @@ like "$err" "missing.acl: No such file or directory" "with the reason"
 run talkctl acl check
 is "$rc" 2 "no operand is a usage error"
 
-cat >good.yaml <<'YAML'
-version: 1
-strict: false
-networks:
-  lan: [192.168.1.0/24, 127.0.0.0/8]
-site:
-  - { id: default-deny, action: deny }
-  - { id: staff, action: allow, users: [thor, sif], from: [lan] }
-users:
-  sif:
-    - { id: sif-thor, action: allow, users: [thor] }
-tests:
-  - { caller: thor, callee: sif, from: 192.168.1.20, expect: allow }
-YAML
+sample_policy good.yaml
 run talkctl acl check good.yaml
 is "$rc" 0 "a good YAML policy is valid"
 

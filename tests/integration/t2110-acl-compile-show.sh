@@ -9,21 +9,7 @@ cat >site.acl <<'ACL'
 deny	.*	any
 allow	^sif$	192.168.1.0/24
 ACL
-cat >policy.yaml <<'YAML'
-version: 1
-strict: false
-networks:
-  lan: [192.168.1.0/24, 127.0.0.0/8]
-site:
-  - { id: default-deny, action: deny }
-  - { id: staff, action: allow, users: [thor, sif], from: [lan] }
-  - { id: admins, action: allow, match: "^adm-", from: [any] }
-users:
-  sif:
-    - { id: sif-thor, action: allow, users: [thor] }
-tests:
-  - { caller: thor, callee: sif, from: 192.168.1.20, expect: allow }
-YAML
+sample_policy policy.yaml
 
 # An empty policy, to the default cache ($TALKD_ACL_CACHE).
 run talkctl acl compile
