@@ -1,7 +1,7 @@
 #!/bin/bash
 # talkctl acl compile and show: caches, --users, the show round trip.
 . "$(dirname "$0")/lib-acl.sh"
-plan 35
+plan 36
 
 cd "$W" || exit 1
 
@@ -45,6 +45,7 @@ is "$out" "$(cat y1.yaml)" "YAML policy: show round trip"
 # The cache decides as the source does.
 run talkctl simulate sif 192.168.1.20 --caller thor --cache c2 --json
 a="$(json_get "$out" '$.decision') $(json_get "$out" '$.reason')"
+is "$a" "allow site-allow" "the cache allows thor to call sif on the LAN"
 run talkctl simulate sif 192.168.1.20 --caller thor --policy policy.yaml --json
 is "$a" "$(json_get "$out" '$.decision') $(json_get "$out" '$.reason')" \
     "simulate reaches the same decision from cache and source"
