@@ -24,16 +24,16 @@ is "$out" "" "nothing on stdout for an invalid file"
 printf 'allow ^thor$ 1.2.3.4/99\n' >net.acl
 run talkctl acl check net.acl
 is "$rc" 1 "a prefix length of 99 is invalid"
-like "$err" "net.acl:1:14: " "the column is the network's"
-is "$(line_after "$err" 'allow ^thor$ 1.2.3.4/99')" "             ^" \
-    "the caret sits under the network"
+like "$err" "net.acl:1:22: " "the column is the prefix length's"
+is "$(line_after "$err" 'allow ^thor$ 1.2.3.4/99')" "                     ^" \
+    "the caret sits under the prefix length"
 
 printf 'deny\t.*\t10.0.0.0/40\n' >tab.acl
 run talkctl acl check tab.acl
 is "$rc" 1 "a bad network after tabs is invalid"
-like "$err" "tab.acl:1:17: " "columns count tabs to 8"
+like "$err" "tab.acl:1:26: " "columns count tabs to 8"
 like "$err" "$(printf 'deny    .*      10.0.0.0/40')" "the line is shown with tabs expanded"
-is "$(line_after "$err" 'deny    .*      10.0.0.0/40')" "                ^" \
+is "$(line_after "$err" 'deny    .*      10.0.0.0/40')" "                         ^" \
     "the caret is under the expanded column"
 
 printf 'allow \\(thor\n' >re.acl
