@@ -131,6 +131,7 @@ $(O)/talkctl: $(O)/obj/talkctl/talkctl.o $(LIBTALKCTL) $(LIBDB) $(LIBACL)
 	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(YAML_LIBS) $(PCRE_LIBS) $(SQLITE_LIBS)
 
 $(O)/tests/unit/%: $(O)/obj/tests/unit/%.o $(ALL_LIBS)
+	@mkdir -p $(@D)
 	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(YAML_LIBS) $(PCRE_LIBS) $(SQLITE_LIBS) $(CMOCKA_LIBS) -lutil
 
 $(O)/tools/%: tests/tools/%.c | deps-build

@@ -185,4 +185,16 @@ void acl_mentions(const struct acl *policy, acl_mention_fn *fn, void *ctx);
 typedef void acl_warn_fn(void *ctx, const struct acl_err *w);
 size_t acl_lint(const struct acl *policy, acl_warn_fn *fn, void *ctx);
 
+/*
+ * Like acl_parse_buf and acl_parse_file, but every error, up to 20, also
+ * goes to fn (the first one also fills *err), for talkctl acl check.  The
+ * legacy parser reports every bad line; YAML stops at the first error.
+ */
+typedef void acl_err_fn(void *ctx, const struct acl_err *e);
+int  acl_parse_buf_all(const char *name, const char *buf, size_t len,
+	    enum acl_fmt fmt, struct acl **out, struct acl_err *err,
+	    acl_err_fn *fn, void *ctx);
+int  acl_parse_file_all(const char *path, enum acl_fmt fmt, struct acl **out,
+	    struct acl_err *err, acl_err_fn *fn, void *ctx);
+
 #endif
