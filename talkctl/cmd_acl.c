@@ -79,17 +79,13 @@ next_opt(int argc, char **argv, const char *sub, const char *shortopts,
 	return c;
 }
 
-/* Parsing failed or was unreadable: say so and map to an exit status. */
+/* Load a policy operand; errors are reported; returns an exit status. */
 static int
 load_or_report(const char *path, struct acl **out)
 {
 	struct acl_err err;
-	int rc;
 
-	rc = tc_load_policy(path, out, &err);
-	if (rc == TC_FAIL)
-		tc_print_err(stderr, &err, path);
-	return rc;
+	return tc_load_policy(path, out, &err);
 }
 
 /* ---- compile --------------------------------------------------------------- */

@@ -117,8 +117,7 @@ load_policy(struct sim *s, const char *policy, const char *cache)
 	memset(&err, 0, sizeof(err));
 	if (policy != NULL) {
 		s->policy_path = policy;
-		if ((rc = tc_load_policy(policy, &s->policy, &err)) == TC_FAIL)
-			tc_print_err(stderr, &err, policy);
+		rc = tc_load_policy(policy, &s->policy, &err);
 		s->policy_kind = tc_is_cache(policy) == 1 ? "compiled cache" :
 		    "source";
 		return rc == TC_OK ? 0 : -1;
@@ -202,11 +201,9 @@ load_talkrc(struct sim *s, const char *draft)
 	memset(&err, 0, sizeof(err));
 	s->talkrc_source = "none";
 	if (draft != NULL) {
-		if (acl_parse_file(draft, ACL_FMT_LEGACY, &s->own_talkrc,
-		    &err) == -1) {
-			tc_print_err(stderr, &err, draft);
+		if (tc_load_fmt(draft, ACL_FMT_LEGACY, &s->own_talkrc,
+		    &err) != TC_OK)
 			return -1;
-		}
 		s->talkrc = s->own_talkrc;
 		s->talkrc_source = "draft";
 		n = snprintf(s->talkrc_path, sizeof(s->talkrc_path), "%s",

@@ -160,10 +160,35 @@ print_pos(FILE *f, const struct acl_err *e, const char *file)
 	fputs(": ", f);
 }
 
-void
-tc_print_err(FILE *f, const struct acl_err *err, const char *file)
+/* Line `want` (1-based) of buf, without its line end; NULL if none. */
+static const char *
+buf_line(const char *buf, size_t len, unsigned want, size_t *lenp)
+{
+	const char *p = buf, *end = buf + len, *nl;
+	unsigned no;
+
+	if (want == 0)
+		return NULL;
+	for (no = 1; no < want; no++) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			return NULL;
+		p = nl + 1;
+	}
+	if (p >= end)
+		return NULL;
+	nl = memchr(p, '\n', (size_t)(end - p));
+	*lenp = (size_t)((nl != NULL ? nl : end) - p);
+	while (*lenp > 0 && p[*lenp - 1] == '\r')
+		(*lenp)--;
+	return p;
+}
+
+static void
+print_err_src(FILE *f, const struct acl_err *err, const char *file,
+    const char *src, size_t srclen)
 {
 	const char *path = err->file[0] != '\0' ? err->file : file;
+	const char *cl;
 	struct stat st;
 	char *line;
 	size_t len = 0;
@@ -172,6 +197,11 @@ tc_print_err(FILE *f, const struct acl_err *err, const char *file)
 	print_pos(f, err, file);
 	tc_fput_esc(f, err->msg[0] != '\0' ? err->msg : "invalid");
 	putc('\n', f);
+	if (src != NULL) {
+		if ((cl = buf_line(src, srclen, err->line, &len)) != NULL)
+			tc_render_caret(f, cl, len, err->col);
+		return;
+	}
 	if (path == NULL || stat(path, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    tc_is_cache(path) != 0)
 		return;
@@ -179,6 +209,12 @@ tc_print_err(FILE *f, const struct acl_err *err, const char *file)
 		return;
 	tc_render_caret(f, line, len, err->col);
 	free(line);
+}
+
+void
+tc_print_err(FILE *f, const struct acl_err *err, const char *file)
+{
+	print_err_src(f, err, file, NULL, 0);
 }
 
 void
@@ -222,9 +258,26 @@ io_error(const char *path, int e)
 	return TC_USAGE;
 }
 
+struct report {
+	const char *path;
+	const char *buf;	/* the source when read from a pipe */
+	size_t len;
+	int n;
+};
+
+static void
+report_cb(void *ctx, const struct acl_err *e)
+{
+	struct report *r = ctx;
+
+	print_err_src(stderr, e, r->path, r->buf, r->len);
+	r->n++;
+}
+
 /* A pipe or other non-regular file (/dev/stdin): read it whole. */
 static int
-load_stream(const char *path, struct acl **out, struct acl_err *err)
+load_stream(const char *path, enum acl_fmt fmt, struct acl **out,
+    struct acl_err *err)
 {
 	FILE *fp;
 	char *buf = NULL;
@@ -259,8 +312,17 @@ load_stream(const char *path, struct acl **out, struct acl_err *err)
 		fprintf(stderr, ": a compiled cache must be a regular file\n");
 		goto out;
 	}
-	rc = acl_parse_buf(path, buf, len, ACL_FMT_AUTO, out, err) == 0 ?
-	    TC_OK : TC_FAIL;
+	{
+		struct report r = { path, buf, len, 0 };
+
+		rc = TC_OK;
+		if (acl_parse_buf_all(path, buf, len, fmt, out, err,
+		    report_cb, &r) == -1) {
+			if (r.n == 0)
+				print_err_src(stderr, err, path, buf, len);
+			rc = TC_FAIL;
+		}
+	}
 out:
 	free(buf);
 	fclose(fp);
@@ -270,6 +332,14 @@ out:
 int
 tc_load_policy(const char *path, struct acl **out, struct acl_err *err)
 {
+	return tc_load_fmt(path, ACL_FMT_AUTO, out, err);
+}
+
+int
+tc_load_fmt(const char *path, enum acl_fmt fmt, struct acl **out,
+    struct acl_err *err)
+{
+	struct report r = { NULL, NULL, 0, 0 };
 	struct stat st;
 	int cache;
 
@@ -280,13 +350,22 @@ tc_load_policy(const char *path, struct acl **out, struct acl_err *err)
 	if (S_ISDIR(st.st_mode))
 		return io_error(path, EISDIR);
 	if (!S_ISREG(st.st_mode))
-		return load_stream(path, out, err);
+		return load_stream(path, fmt, out, err);
 	if ((cache = tc_is_cache(path)) == -1)
 		return io_error(path, errno);
-	if (cache ? acl_cache_open(path, out, err) :
-	    acl_parse_file(path, ACL_FMT_AUTO, out, err))
+	if (cache && fmt == ACL_FMT_AUTO) {
+		if (acl_cache_open(path, out, err) == 0)
+			return TC_OK;
+		tc_print_err(stderr, err, path);
 		return TC_FAIL;
-	return TC_OK;
+	}
+	r.path = path;
+	if (acl_parse_file_all(path, fmt, out, err, report_cb,
+	    &r) == 0)
+		return TC_OK;
+	if (r.n == 0)		/* not about a line: I/O, size */
+		tc_print_err(stderr, err, path);
+	return TC_FAIL;
 }
 
 const char *

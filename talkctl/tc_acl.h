@@ -41,10 +41,13 @@ int tc_is_cache(const char *path);
 
 /*
  * Load a site policy: a cache (by content) or YAML/legacy.  Returns 0, or
- * TC_FAIL (invalid, *err filled) or TC_USAGE (cannot be read, message
- * already printed).
+ * TC_FAIL (invalid: every error, up to the library's 20, printed with its
+ * caret; *err holds the first) or TC_USAGE (cannot be read, said so).
  */
 int tc_load_policy(const char *path, struct acl **out, struct acl_err *err);
+/* The same for a given format (ACL_FMT_LEGACY: a .talkrc draft). */
+int tc_load_fmt(const char *path, enum acl_fmt fmt, struct acl **out,
+    struct acl_err *err);
 
 /* The default cache: $TALKD_ACL_CACHE or TC_DEFAULT_CACHE. */
 const char *tc_default_cache(void);

@@ -1,7 +1,7 @@
 #!/bin/bash
 # talkctl acl check: exit codes, file:line:col, caret lines, lint warnings.
 . "$(dirname "$0")/lib-acl.sh"
-plan 30
+plan 33
 
 cd "$W" || exit 1
 
@@ -44,6 +44,14 @@ like "$err" "re.acl:1:" "and is reported with its position"
 printf 'allow x\033[2Jy\n' >esc.acl
 run talkctl acl check esc.acl
 unlike "$out$err" "$(printf '\033')" "control bytes from a file are escaped"
+
+printf 'alow x\nallow y 1.2.3.4/40\n\nallow z 1.1.1.1/x\n' >many.acl
+run talkctl acl check many.acl
+is "$(printf '%s\n' "$err" | grep -c '^talkctl: many.acl:[0-9]*:[0-9]*: ')" 3 \
+    "every bad line is reported, not just the first"
+like "$err" "many.acl:4:17: " "including the last"
+"$TC" acl check /dev/stdin <many.acl 2>&1 | grep -qxF "                ^"
+ok $? "carets also for a file read from a pipe"
 
 run talkctl acl check good.acl action.acl
 is "$rc" 1 "one invalid file among several: exit 1"
