@@ -256,7 +256,7 @@ load_talkrc(struct sim *s, const char *draft)
 	}
 	if (err.msg[0] != '\0') {
 		fprintf(stderr, "%s: ", talkctl_progname);
-		tc_print_warn(stderr, &err, "; talkd treats it as deny-all");
+		tc_print_warn(stderr, &err, NULL);
 	}
 	if (compiled != NULL && tc_stamp_eq(&cst, &lst)) {
 		s->talkrc = compiled;
@@ -565,7 +565,9 @@ cmd_simulate(int argc, char **argv)
 			rc = TC_USAGE;
 			goto out;
 		}
-		user_matched = v.user != NULL;
+		user_matched = v.user != NULL &&
+		    v.reason != ACL_R_INSECURE_TALKRC &&
+		    v.reason != ACL_R_BAD_TALKRC;
 		if (user_matched && i == 0)
 			warnf(&s, "a user rule matched the caller name \"%s\"; "
 			    "caller names are chosen by the remote client and "
