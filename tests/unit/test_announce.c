@@ -379,6 +379,46 @@ test_find_user_rereads_changed_file(void **state)
 	assert_int_equal(find(f, geteuid(), "", &t), NOT_HERE);
 }
 
+#ifdef TALKD_KNOWN_BUGS
+/*
+ * KNOWN BUG, left out of the default run so that `make unit` stays green;
+ * run it with  make CFLAGS='-O2 -g -DTALKD_KNOWN_BUGS' unit  (cmocka
+ * 1.1.5 prints a skip as "not ok # SKIP", which prove counts as a failure,
+ * so skip() cannot be used):
+ * utmp_refresh() trusts (dev, ino, size, mtime) to tell whether utmp
+ * changed.  A login or logout rewrites a record in place (same size), and
+ * on kernels with coarse timestamps (Debian 12's 6.1: one jiffy) a write
+ * in the same tick as the daemon's last read keeps the same mtime, so the
+ * cache stays stale until utmp changes again.  The test makes the equal
+ * mtime explicit.  Remove the skip() once the cache re-reads a file whose
+ * mtime is not older than its last read (git's "racy clean" rule), and
+ * drop the #ifdef.
+ */
+static void
+test_find_user_rereads_same_size_same_mtime(void **state)
+{
+	struct fix *f = *state;
+	struct utmp u[1];
+	struct tty_choice t;
+	struct timespec ts[2];
+	struct stat st;
+
+	u[0] = ut(USER_PROCESS, f->user, f->p[0].line);
+	utmp_write(f->utmp, u, 1, 0);
+	assert_int_equal(stat(f->utmp, &st), 0);
+	assert_int_equal(find(f, geteuid(), "", &t), SUCCESS);
+	assert_string_equal(t.line, f->p[0].line);
+	u[0] = ut(USER_PROCESS, f->user, f->p[1].line);
+	utmp_write(f->utmp, u, 1, 0);
+	ts[0].tv_sec = 0;
+	ts[0].tv_nsec = UTIME_OMIT;
+	ts[1] = st.st_mtim;		/* the same clock tick */
+	assert_int_equal(utimensat(AT_FDCWD, f->utmp, ts, 0), 0);
+	assert_int_equal(find(f, geteuid(), "", &t), SUCCESS);
+	assert_string_equal(t.line, f->p[1].line);
+}
+#endif
+
 /* ---- vis_str --------------------------------------------------------------- */
 
 static void
@@ -971,6 +1011,9 @@ main(void)
 		T(test_find_user_ignores_dotdot_lines),
 		T(test_find_user_uid_must_own_tty),
 		T(test_find_user_rereads_changed_file),
+#ifdef TALKD_KNOWN_BUGS
+		T(test_find_user_rereads_same_size_same_mtime),
+#endif
 		cmocka_unit_test(test_vis_str_escapes),
 		cmocka_unit_test(test_vis_str_bounded),
 		cmocka_unit_test(test_banner_layout),
