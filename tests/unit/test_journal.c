@@ -606,6 +606,176 @@ test_write_without_path_is_off(void **state)
 	journal_close(NULL);
 }
 
+/* ---- process.c's events, as schema/journal.md lists them --------------------- */
+
+static struct sockaddr_in
+sin_of(uint32_t addr, uint16_t port)
+{
+	struct sockaddr_in sin;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(addr);
+	return sin;
+}
+
+static struct ctl_msg
+msg_of(uint8_t type, const char *l, const char *r, uint32_t id)
+{
+	struct ctl_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.vers = TALK_VERSION;
+	m.type = type;
+	m.id_num = id;
+	m.pid = 321;
+	m.addr = (struct osa){ OSA_AF_INET, 5000, 0x7f000001U };
+	m.ctl_addr = (struct osa){ OSA_AF_INET, 6000, 0x7f000001U };
+	snprintf(m.l_name, sizeof(m.l_name), "%s", l);
+	snprintf(m.r_name, sizeof(m.r_name), "%s", r);
+	return m;
+}
+
+static void
+test_process_events(void **state)
+{
+	struct jfix *f = *state;
+	static char lines[16][REC_MAX];
+	struct table_limits lim = { 1, 1, 60000 };
+	struct server s;
+	struct sockaddr_in lo = sin_of(0x7f000001U, 6000);
+	struct sockaddr_in lo2 = sin_of(0x7f000002U, 6001);
+	struct sockaddr_in far = sin_of(0xc0000201U, 6002);	/* 192.0.2.1 */
+	struct ctl_msg m;
+	struct ctl_resp r;
+	char id[16];
+	uint32_t inv_id;
+	size_t n;
+
+	memset(&s, 0, sizeof(s));
+	s.table = table_new(&lim);
+	s.journal = journal_open(f->path);
+	assert_non_null(s.table);
+	assert_non_null(s.journal);
+
+	m = msg_of(LEAVE_INVITE, "alice", "bob", 0);
+	process_request(&s, &m, &lo, &r, 1000);		/* 1 invite.left new */
+	inv_id = r.id_num;
+	snprintf(id, sizeof(id), "%u", (unsigned)inv_id);
+	process_request(&s, &m, &lo, &r, 2000);		/* 2 invite.left old */
+	m = msg_of(LEAVE_INVITE, "carol", "bob", 0);
+	process_request(&s, &m, &far, &r, 2000);	/* 3 refused: remote */
+	process_request(&s, &m, &lo, &r, 2000);		/* 4 refused: full */
+	m = msg_of(LOOK_UP, "bob", "alice", 0);
+	process_request(&s, &m, &lo2, &r, 3000);	/* 5 lookup.hit */
+	m = msg_of(LOOK_UP, "bob", "carol", 0);
+	process_request(&s, &m, &lo2, &r, 3000);	/* 6 lookup.miss */
+	m = msg_of(DELETE, "", "", inv_id);
+	process_request(&s, &m, &lo2, &r, 4000);	/* 7 delete.miss */
+	process_request(&s, &m, &lo, &r, 4000);		/* 8 invite.deleted */
+	m = msg_of(LEAVE_INVITE, "dave", "erin", 0);
+	process_request(&s, &m, &lo, &r, 5000);		/* 9 invite.left */
+	process_expire(&s, 5000 + 60000 + 1);		/* 10 invite.expired */
+
+	/* Each record's fields as the schema lists them; ID: the invite's. */
+	static const char ID[] = "";
+	static const struct {
+		int line;
+		const char *path, *want;	/* NULL want: absent */
+	} exp[] = {
+		{ 0, "$.event", "invite.left" }, { 0, "$.caller", "alice" },
+		{ 0, "$.callee", "bob" }, { 0, "$.src", "127.0.0.1:6000" },
+		{ 0, "$.id", ID }, { 0, "$.answer", "SUCCESS" },
+		{ 1, "$.event", "invite.left" }, { 1, "$.id", ID },
+		{ 2, "$.event", "invite.refused" }, { 2, "$.caller", "carol" },
+		{ 2, "$.src", "192.0.2.1:6002" }, { 2, "$.answer", "FAILED" },
+		{ 2, "$.id", NULL },
+		{ 3, "$.event", "invite.refused" }, { 3, "$.answer", "FAILED" },
+		{ 4, "$.event", "lookup.hit" }, { 4, "$.caller", "bob" },
+		{ 4, "$.callee", "alice" }, { 4, "$.id", ID },
+		{ 4, "$.answer", "SUCCESS" },
+		{ 5, "$.event", "lookup.miss" }, { 5, "$.answer", "NOT_HERE" },
+		{ 5, "$.id", NULL },
+		{ 6, "$.event", "delete.miss" }, { 6, "$.src", "127.0.0.2:6001" },
+		{ 6, "$.id", ID }, { 6, "$.answer", "NOT_HERE" },
+		{ 7, "$.event", "invite.deleted" }, { 7, "$.caller", "alice" },
+		{ 7, "$.callee", "bob" }, { 7, "$.id", ID },
+		{ 7, "$.answer", "SUCCESS" },
+		{ 8, "$.event", "invite.left" },
+		{ 9, "$.event", "invite.expired" }, { 9, "$.caller", "dave" },
+		{ 9, "$.callee", "erin" }, { 9, "$.type", "LEAVE_INVITE" },
+	};
+	size_t i;
+
+	n = read_lines(f->path, lines, 16);
+	assert_int_equal(n, 10);
+	for (i = 0; i < sizeof(exp) / sizeof(exp[0]); i++) {
+		if (exp[i].want == NULL)
+			assert_absent(lines[exp[i].line], exp[i].path);
+		else
+			assert_field(lines[exp[i].line], exp[i].path,
+			    exp[i].want == ID ? id : exp[i].want);
+	}
+	assert_non_null(strstr(lines[0], "\"new\":true"));
+	assert_non_null(strstr(lines[1], "\"new\":false"));
+	assert_non_null(strstr(lines[2], "\"reason\":\""));
+	assert_non_null(strstr(lines[3], "\"reason\":\""));
+	assert_non_null(strstr(lines[9], "\"id\":"));
+
+	journal_close(s.journal);
+	table_free(s.table);
+	free(s.local);
+}
+
+static void
+test_process_malformed_rate_limited(void **state)
+{
+	struct jfix *f = *state;
+	static char lines[16][REC_MAX];
+	struct server s;
+	struct sockaddr_in src = sin_of(0x0a000001U, 7000);
+	char got[32];
+	int i;
+
+	memset(&s, 0, sizeof(s));
+	s.journal = journal_open(f->path);
+	assert_non_null(s.journal);
+	/* 100 short packets and 5 bad versions within one second. */
+	for (i = 0; i < 100; i++)
+		process_malformed(&s, &src, "short packet", NULL, 100000 + i);
+	for (i = 0; i < 5; i++)
+		process_malformed(&s, &src, "bad version", "BADVERSION",
+		    100000 + i);
+	/* The first of each is written at once, the rest waits. */
+	assert_int_equal(read_lines(f->path, lines, 16), 2);
+	process_flush_malformed(&s, 100500, 0);
+	assert_int_equal(read_lines(f->path, lines, 16), 2);
+	process_flush_malformed(&s, 101000, 0);
+	assert_int_equal(read_lines(f->path, lines, 16), 4);
+	assert_field(lines[0], "$.event", "packet.malformed");
+	assert_field(lines[0], "$.reason", "short packet");
+	assert_field(lines[0], "$.count", "1");
+	assert_field(lines[0], "$.src", "10.0.0.1:7000");
+	assert_absent(lines[0], "$.answer");		/* dropped: no reply */
+	assert_field(lines[1], "$.reason", "bad version");
+	assert_field(lines[1], "$.answer", "BADVERSION");
+	/* Every packet is counted exactly once. */
+	json_get(lines[2], "$.count", got, sizeof(got));
+	assert_string_equal(got, "99");
+	json_get(lines[3], "$.count", got, sizeof(got));
+	assert_string_equal(got, "4");
+	/* Nothing pending: forcing writes nothing more. */
+	process_flush_malformed(&s, 101001, 1);
+	assert_int_equal(read_lines(f->path, lines, 16), 4);
+	process_malformed(&s, &src, "short packet", NULL, 101002);
+	process_malformed(&s, &src, "short packet", NULL, 101003);
+	process_flush_malformed(&s, 101004, 1);		/* at exit */
+	assert_int_equal(read_lines(f->path, lines, 16), 5);
+	assert_field(lines[4], "$.count", "2");
+	journal_close(s.journal);
+}
+
 int
 main(void)
 {
@@ -620,6 +790,8 @@ main(void)
 		T(test_write_backlog_until_path_works),
 		T(test_write_backlog_overflow_counts_lost),
 		T(test_write_unwritable_folder_as_nobody),
+		T(test_process_events),
+		T(test_process_malformed_rate_limited),
 #undef T
 		cmocka_unit_test(test_write_without_path_is_off),
 	};
