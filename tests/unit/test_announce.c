@@ -844,6 +844,49 @@ test_ringer_full_tty_does_not_block(void **state)
 }
 
 static void
+test_ringer_queue_bounds(void **state)
+{
+	struct fix *f = *state;
+	struct ringer *r = ringer_new(1, 25000);
+	char banner[2048];
+	size_t blen = make_banner(banner, sizeof(banner)), k;
+	struct pollfd pfd[4];
+	size_t n;
+
+	assert_non_null(r);
+	fill_pty(&f->p[0]);
+	fill_pty(&f->p[1]);
+	assert_int_equal(ringer_ring(r, f->p[0].line, geteuid(), banner, blen,
+	    1000), SUCCESS);
+	assert_int_equal(ringer_pending(r), 1);
+	/* A second banner for the same stuck tty is queued behind the
+	 * first, in the same slot, until the slot's buffer is full. */
+	for (k = 1; k < 16; k++)
+		if (ringer_ring(r, f->p[0].line, geteuid(), banner, blen,
+		    1000 + (int64_t)k) != SUCCESS)
+			break;
+	assert_int_equal(ringer_pending(r), 1);
+	assert_true(k < 16);			/* refused at some point */
+	assert_true(k >= 2048 / blen);		/* not before it was full */
+	assert_true(k <= 2048 / blen + 1);
+	/* No slot left for another stuck tty. */
+	assert_int_equal(ringer_ring(r, f->p[1].line, geteuid(), banner, blen,
+	    2000), FAILED);
+	assert_int_equal(ringer_pending(r), 1);
+
+	/* The user's terminal goes away: the queue is dropped, not kept. */
+	close(f->p[0].master);
+	f->p[0].master = -1;
+	n = ringer_pollfds(r, pfd, 4);
+	assert_int_equal(n, 1);
+	assert_int_equal(poll(pfd, n, 1000), 1);
+	assert_true(pfd[0].revents & (POLLHUP | POLLERR));
+	ringer_service(r, pfd, n, 2000);
+	assert_int_equal(ringer_pending(r), 0);
+	ringer_free(r);
+}
+
+static void
 test_ringer_queued_rest_is_delivered(void **state)
 {
 	struct fix *f = *state;
@@ -1043,6 +1086,7 @@ main(void)
 		T(test_ringer_refuses),
 		T(test_ringer_full_tty_does_not_block),
 		T(test_ringer_queued_rest_is_delivered),
+		T(test_ringer_queue_bounds),
 		T(test_process_announce),
 #undef T
 	};
