@@ -8,8 +8,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <errno.h>
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
@@ -80,9 +80,9 @@ pty_open(struct pty *p, mode_t mode, time_t atime)
 static void
 pty_close(struct pty *p)
 {
-	if (p->master > 0)
+	if (p->master >= 0)
 		close(p->master);
-	if (p->slave > 0)
+	if (p->slave >= 0)
 		close(p->slave);
 	p->master = p->slave = -1;
 }
