@@ -134,7 +134,7 @@ void utmp_cache_free(struct utmp_cache *);
  */
 enum ctl_answer find_user(struct utmp_cache *, const char *user, uid_t uid,
 	    const char *want, struct tty_choice *out);
-/* Escape everything outside printable ASCII, C style (\033, \n); bounded. */
+/* Escape bytes outside printable ASCII as octal \ooo and \ as \\; bounded. */
 size_t vis_str(char *dst, size_t dstlen, const char *src, size_t srclen);
 /*
  * Build the banner: BEL CR LF, then the five lines padded to equal width,

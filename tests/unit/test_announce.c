@@ -395,20 +395,11 @@ test_find_user_rereads_changed_file(void **state)
 	assert_int_equal(find(f, geteuid(), "", &t), NOT_HERE);
 }
 
-#ifdef TALKD_KNOWN_BUGS
 /*
- * KNOWN BUG, left out of the default run so that `make unit` stays green;
- * run it with  make CFLAGS='-O2 -g -DTALKD_KNOWN_BUGS' unit  (cmocka
- * 1.1.5 prints a skip as "not ok # SKIP", which prove counts as a failure,
- * so skip() cannot be used):
- * utmp_refresh() trusts (dev, ino, size, mtime) to tell whether utmp
- * changed.  A login or logout rewrites a record in place (same size), and
- * on kernels with coarse timestamps (Debian 12's 6.1: one jiffy) a write
- * in the same tick as the daemon's last read keeps the same mtime, so the
- * cache stays stale until utmp changes again.  The test makes the equal
- * mtime explicit.  Enable it once the cache re-reads a file whose
- * mtime is not older than its last read (git's "racy clean" rule), and
- * drop the #ifdef.
+ * A login or logout rewrites a record in place (same size), and with
+ * coarse file timestamps a write in the same tick as the daemon's last
+ * read keeps the same mtime: the cache must not trust an identity whose
+ * mtime is not clearly older than its last read.
  */
 static void
 test_find_user_rereads_same_size_same_mtime(void **state)
@@ -433,7 +424,6 @@ test_find_user_rereads_same_size_same_mtime(void **state)
 	assert_int_equal(find(f, geteuid(), "", &t), SUCCESS);
 	assert_string_equal(t.line, f->p[1].line);
 }
-#endif
 
 /* ---- vis_str --------------------------------------------------------------- */
 
@@ -1074,9 +1064,7 @@ main(void)
 		T(test_find_user_ignores_dotdot_lines),
 		T(test_find_user_uid_must_own_tty),
 		T(test_find_user_rereads_changed_file),
-#ifdef TALKD_KNOWN_BUGS
 		T(test_find_user_rereads_same_size_same_mtime),
-#endif
 		cmocka_unit_test(test_vis_str_escapes),
 		cmocka_unit_test(test_vis_str_bounded),
 		cmocka_unit_test(test_banner_layout),
