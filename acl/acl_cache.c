@@ -286,7 +286,8 @@ acl_cache_write(const struct acl *policy, const char *path,
 	int fd = -1, n, e;
 
 	if (encode(policy, &img, &len) < 0) {
-		acl_err_set(err, path, 0, 0, "out of memory");
+		acl_err_set(err, path, 0, 0, "cannot encode the policy (out "
+		    "of memory, or a string longer than %d bytes)", STR_MAX);
 		return -1;
 	}
 	n = snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
