@@ -475,8 +475,47 @@ get_nets(struct dec *d, struct acl_net **nets, size_t *n)
 	return d->bad ? -1 : 0;
 }
 
+/*
+ * The from tokens must resolve, through the policy's networks, to exactly
+ * the stored networks: what talkctl acl show prints is what decides.
+ */
 static int
-get_set(struct dec *d, struct acl_set *s, char *msg, size_t msgsz)
+check_from(struct dec *d, const struct acl *a, const struct acl_rule *r)
+{
+	const struct acl_netdef *nd;
+	struct acl_net net;
+	size_t i, j, k = 0, off;
+	char msg[200];
+
+	for (i = 0; i < r->nfrom; i++) {
+		for (j = 0, nd = NULL; j < a->nnets && nd == NULL; j++)
+			if (strcmp(a->nets[j].name, r->from[i]) == 0)
+				nd = &a->nets[j];
+		if (nd != NULL) {
+			for (j = 0; j < nd->n; j++, k++)
+				if (k >= r->nnets ||
+				    r->nets[k].addr != nd->nets[j].addr ||
+				    r->nets[k].mask != nd->nets[j].mask)
+					return fail(d, "networks do not match "
+					    "the rule's from list");
+			continue;
+		}
+		if (acl_net_parse(r->from[i], &net, &off, msg, sizeof msg) < 0)
+			return fail(d, "unknown network in a from list");
+		if (k >= r->nnets || r->nets[k].addr != net.addr ||
+		    r->nets[k].mask != net.mask)
+			return fail(d, "networks do not match the rule's from "
+			    "list");
+		k++;
+	}
+	if (k != r->nnets)
+		return fail(d, "networks do not match the rule's from list");
+	return 0;
+}
+
+static int
+get_set(struct dec *d, const struct acl *a, struct acl_set *s, char *msg,
+    size_t msgsz)
 {
 	struct acl_rule *r;
 	size_t c, i, off, has_id;
@@ -520,6 +559,8 @@ get_set(struct dec *d, struct acl_set *s, char *msg, size_t msgsz)
 			if (n != r->nnames)
 				return fail(d, "duplicate user name in a rule");
 		}
+		if (check_from(d, a, r) < 0)
+			return -1;
 		if (acl_rule_compile(r, msg, msgsz, &off) < 0)
 			return fail(d, "a pattern does not compile");
 		if (acl_rule_render(r) < 0)
@@ -562,11 +603,18 @@ get_policy(struct dec *d, struct acl *a, char *msg, size_t msgsz)
 	if (c > 0 && (a->nets = calloc(c, sizeof *a->nets)) == NULL)
 		return fail(d, "out of memory");
 	for (i = 0; i < c && !d->bad; i++) {
+		const char *nm;
+
 		a->nets[i].name = get_str(d, ACL_NAME_MAX);
 		a->nnets++;
 		get_nets(d, &a->nets[i].nets, &a->nets[i].n);
+		if (d->bad)
+			return -1;
+		nm = a->nets[i].name;
+		if (!acl_net_name_ok(nm) || a->nets[i].n == 0)
+			return fail(d, "invalid network definition");
 	}
-	if (get_set(d, &a->site, msg, msgsz) < 0)
+	if (get_set(d, a, &a->site, msg, msgsz) < 0)
 		return -1;
 	c = get_count(d, 12);
 	if (c > 0 && (a->users = calloc(c, sizeof *a->users)) == NULL)
@@ -574,7 +622,7 @@ get_policy(struct dec *d, struct acl *a, char *msg, size_t msgsz)
 	for (i = 0; i < c && !d->bad; i++) {
 		a->users[i].user = get_str(d, ACL_NAME_MAX);
 		a->nusers++;
-		if (get_set(d, &a->users[i].set, msg, msgsz) < 0)
+		if (get_set(d, a, &a->users[i].set, msg, msgsz) < 0)
 			return -1;
 	}
 	c = get_count(d, 56);
@@ -597,7 +645,7 @@ get_policy(struct dec *d, struct acl *a, char *msg, size_t msgsz)
 		free(t->rc->file);
 		if ((t->rc->file = get_str(d, STR_MAX)) == NULL)
 			return -1;
-		if (get_set(d, &t->rc->site, msg, msgsz) < 0)
+		if (get_set(d, a, &t->rc->site, msg, msgsz) < 0)
 			return -1;
 		if (t->rc->forced >= 0 && (t->rc->site.n != 1 ||
 		    t->rc->site.rules[0].kind != ACL_K_ANY ||

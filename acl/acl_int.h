@@ -136,6 +136,7 @@ int  acl_bre_compile(const char *bre, pcre2_code **re, size_t *erroff,
 	    char *msg, size_t msgsz);
 int  acl_net_parse(const char *tok, struct acl_net *net, size_t *erroff,
 	    char *msg, size_t msgsz);
+int  acl_net_name_ok(const char *);
 int  acl_ipv4_parse(const char *s, size_t len, uint32_t *addr);
 int  acl_parse_legacy(const char *name, const char *buf, size_t len,
 	    struct acl **out, struct acl_errs *errs);

@@ -94,7 +94,11 @@ acl_talkrc_fd(int fd, const char *name, uid_t uid, gid_t gid,
 			errno = EIO;
 		return -1;
 	}
-	rc = acl_parse_buf(name, buf, len, ACL_FMT_LEGACY, out, err);
+	{
+		struct acl_errs es = { err, NULL, NULL, 0 };
+
+		rc = acl_parse_legacy(name, buf, len, out, &es);
+	}
 	free(buf);
 	if (rc < 0)
 		return deny_all(name, ACL_R_BAD_TALKRC, out, NULL);

@@ -132,6 +132,23 @@ acl_net_parse(const char *tok, struct acl_net *net, size_t *erroff,
 	return 0;
 }
 
+/* A network name: a letter or _, then letters, digits, _ - .; not any. */
+int
+acl_net_name_ok(const char *s)
+{
+	size_t i;
+
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
+	    s[0] == '_') || strcmp(s, "any") == 0 || strlen(s) > ACL_NAME_MAX)
+		return 0;
+	for (i = 1; s[i] != '\0'; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
+		    s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+		    s[i] == '_' || s[i] == '-' || s[i] == '.'))
+			return 0;
+	return 1;
+}
+
 struct ltok {
 	char *s;
 	size_t off;			/* offset of the text in the line */

@@ -373,6 +373,18 @@ test_resealed_corruption_never_crashes(void **state)
 		}
 	print_message("resealed: %zu refused, %zu loaded\n", refused, loaded);
 	assert_true(refused > 0);
+	/* a from token that says one network while the rule holds another */
+	memcpy(m, img, len);
+	{
+		unsigned char *at = memmem(m + 64, len - 64, "10.0.0.0/8", 10);
+
+		assert_non_null(at);
+		at[1] = '1';
+	}
+	reseal(m, len);
+	assert_int_equal(acl_parse_buf("c", (char *)m, len, ACL_FMT_CACHE, &a,
+	    &e), -1);
+	assert_non_null(strstr(e.msg, "do not match"));
 	/* the version field is checked before anything else */
 	memcpy(m, img, len);
 	m[8] = 2;
