@@ -153,7 +153,8 @@ compile_one_user(struct acl *policy, const struct passwd *pw,
 				err.msg[0] = '\0';
 		}
 		fprintf(stderr, "%s: ", talkctl_progname);
-		tc_print_warn(stderr, &err, "; compiled as deny-all");
+		tc_print_warn(stderr, &err, why == ACL_R_BAD_TALKRC ?
+		    "; compiled as deny-all" : NULL);
 		st->denyall++;
 	}
 	memset(&err, 0, sizeof(err));

@@ -1,7 +1,7 @@
 #!/bin/bash
 # talkctl acl check: exit codes, file:line:col, caret lines, lint warnings.
 . "$(dirname "$0")/lib-acl.sh"
-plan 33
+plan 35
 
 cd "$W" || exit 1
 
@@ -84,6 +84,11 @@ printf 'allow ^sif$ any\ndeny .* any\n' >shadow.acl
 run talkctl acl check shadow.acl
 is "$rc" 0 "lint warnings do not make a file invalid"
 like "$err" "shadow.acl:1:1: warning: " "a shadowed rule is reported as file:line:col: warning:"
+
+printf 'allow ^abcdefghijklmnop$\n' >long.acl
+run talkctl acl check long.acl
+is "$rc" 0 "a pattern longer than a name can be is only a warning"
+like "$err" "long.acl:1:1: warning: " "about the 11 bytes the protocol carries"
 
 run talkctl acl check /dev/stdin <good.acl
 is "$rc" 0 "a file can be checked from a pipe"
