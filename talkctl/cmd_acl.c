@@ -511,6 +511,8 @@ addrset_add(struct addrset *s, uint32_t a)
 	return 0;
 }
 
+#define DIFF_NAME_MAX 11		/* bytes of a name the protocol carries */
+
 static void
 mention_cb(void *ctx, enum acl_mention kind, const char *name, uint32_t addr,
     uint32_t mask)
@@ -519,6 +521,9 @@ mention_cb(void *ctx, enum acl_mention kind, const char *name, uint32_t addr,
 	uint32_t net = addr & mask, last = net | ~mask;
 	int r = 0;
 
+	/* A longer name cannot travel in a request: no request to decide. */
+	if (name != NULL && strlen(name) > DIFF_NAME_MAX)
+		return;
 	switch (kind) {
 	case ACL_M_CALLEE:
 		if (name != NULL)

@@ -1,7 +1,7 @@
 #!/bin/bash
 # talkctl simulate: exit codes, matched-rule lines and reasons, --json.
 . "$(dirname "$0")/lib-acl.sh"
-plan 53
+plan 56
 
 cd "$W" || exit 1
 
@@ -117,6 +117,13 @@ like "$out" "caller:            unknown" "the default caller name"
 run talkctl simulate thor 10.0.0.1 --caller abcdefghijklmnop --policy site.acl "${P[@]}"
 like "$err" "warning: the caller name" "a long caller name is warned about"
 like "$out" "caller:            abcdefghijk" "and cut to 11 bytes"
+
+# Names from the command line are escaped, in text and in JSON.
+run talkctl simulate thor 10.0.0.1 --caller "$(printf 'a\033[2Jb')" --policy site.acl "${P[@]}"
+unlike "$out$err" "$(printf '\033')" "no raw escape byte reaches the terminal"
+like "$out" 'caller:            a\x1b[2Jb' "the caller is shown escaped"
+run talkctl simulate thor 10.0.0.1 --caller "$(printf 'a\033b')" --policy site.acl --json "${P[@]}"
+like "$out" '"caller":"a\u001bb"' "JSON escapes it as \\u001b"
 
 # No policy and no cache: the built-in default allows.
 run talkctl simulate thor 10.0.0.1 "${P[@]}"
