@@ -1,7 +1,7 @@
 #!/bin/bash
 # talkctl acl compile and show: caches, --users, the show round trip.
 . "$(dirname "$0")/lib-acl.sh"
-plan 40
+plan 46
 
 cd "$W" || exit 1
 
@@ -23,6 +23,21 @@ like "$out" "wrote c1: site.acl" "summary names cache and source"
 run talkctl acl check c1
 is "$rc" 0 "the cache checks"
 
+# Damaged and foreign caches are rejected, not trusted.
+head -c 40 c1 >trunc.cache
+run talkctl acl check trunc.cache
+is "$rc" 1 "a truncated cache is invalid"
+like "$err" "talkctl: trunc.cache: " "and named"
+cp c1 flip.cache
+printf '\377' | dd of=flip.cache bs=1 seek=100 conv=notrunc 2>/dev/null
+run talkctl acl check flip.cache
+is "$rc" 1 "a cache with a changed byte is invalid"
+printf '\177ELF\002\001\001\000\000\000' >foreign.cache
+run talkctl acl check foreign.cache
+is "$rc" 1 "a foreign binary file is invalid"
+run talkctl simulate sif 10.0.0.1 --cache trunc.cache
+is "$rc" 2 "simulate refuses a damaged cache"
+
 # show: the cache as YAML that reads back to itself.
 run talkctl acl show c1
 is "$rc" 0 "show a cache"
@@ -41,7 +56,7 @@ is "$(printf '%s\n' "$out" | nopos)" "$(nopos <s1.yaml)" \
 printf '%s\n' "$out" >s1.yaml
 run talkctl acl show s1.yaml
 is "$out" "$(cat s1.yaml)" "and a second reparse is an exact fixed point"
-"$TC" acl show c1 | "$TC" acl check -q /dev/stdin
+"$TC" acl show c1 | "$TC" acl check -q /dev/stdin 2>/dev/null
 ok $? "show | check /dev/stdin"
 
 run talkctl acl compile -o c2 policy.yaml
@@ -78,6 +93,11 @@ run talkctl acl compile -o c1 c2
 is "$rc" 2 "a cache is not a source"
 run talkctl acl compile -o "$W/no/such/dir/c" site.acl
 is "$rc" 1 "an unwritable cache path fails"
+
+# --users over the real password database: accounts without a
+# ~/.talkrc are skipped.
+run talkctl acl compile -o real.cache --users site.acl
+is "$rc" 0 "compile --users with the system's accounts"
 
 # --users: every account's ~/.talkrc, from a passwd file.
 for u in sif loki odin frigg baldr; do make_user "$u"; done
