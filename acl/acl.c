@@ -16,6 +16,9 @@
 #define MATCH_LIMIT	100000		/* pcre2 backtracking bound per rule */
 #define DEPTH_LIMIT	1000
 
+static void vfill(struct acl_err *, const char *, unsigned, unsigned,
+    const char *, va_list) __attribute__((format(printf, 5, 0)));
+
 static void
 vfill(struct acl_err *e, const char *file, unsigned line, unsigned col,
     const char *fmt, va_list ap)
@@ -633,6 +636,14 @@ acl_policy_add_talkrc(struct acl *policy, const char *user,
 	struct acl_trc *t;
 	size_t i;
 
+	if (talkrc == NULL || talkrc->nnets > 0 || talkrc->nusers > 0 ||
+	    talkrc->ntrcs > 0 || talkrc->ntests > 0) {
+		acl_err_set(err, policy->file, 0, 0, "a ~/.talkrc copy for "
+		    "user \"%s\" must be a plain rule set (a legacy file)",
+		    user);
+		acl_free(talkrc);
+		return -1;
+	}
 	for (i = 0; i < policy->ntrcs; i++)
 		if (strcmp(policy->trcs[i].user, user) >= 0)
 			break;

@@ -389,6 +389,33 @@ test_round_trip_legacy_and_strange_bytes(void **state)
 	same_decisions(a, b);
 	acl_free(a);
 	acl_free(b);
+
+	/* a tab, a C1 control and a 4-byte character: escaped, same bytes */
+	legacy = "deny \"^a\tb\xc2\x9e\xf0\x9f\x98\x80\\{1\\}$\"\n";
+	assert_int_equal(acl_parse_buf("l", legacy, strlen(legacy),
+	    ACL_FMT_LEGACY, &a, &e), 0);
+	b = through_yaml(a, NULL);
+	assert_int_equal(decide(b, "a\tb\xc2\x9e\xf0\x9f\x98\x80", "q", 1,
+	    &v), 0);
+	assert_int_equal(decide(b, "a\tb\xc2\x9e", "q", 1, &v), 1);
+	acl_free(a);
+	acl_free(b);
+
+	/* bytes that are not UTF-8 cannot be written as YAML */
+	legacy = "deny ^\xff$\n";
+	assert_int_equal(acl_parse_buf("l", legacy, strlen(legacy),
+	    ACL_FMT_LEGACY, &a, &e), 0);
+	{
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		assert_non_null(f);
+		assert_int_equal(acl_write_yaml(a, f), -1);
+		fclose(f);
+		free(buf);
+	}
+	acl_free(a);
 }
 
 static void
