@@ -85,6 +85,13 @@ int  acl_parse_file(const char *path, enum acl_fmt fmt, struct acl **out,
 int  acl_parse_buf(const char *name, const char *buf, size_t len,
 	    enum acl_fmt fmt, struct acl **out, struct acl_err *err);
 
+/*
+ * A legacy site file (talkd -a) with no format detection, so that a
+ * program using only this, the cache and ~/.talkrc links without libyaml.
+ */
+int  acl_parse_legacy_file(const char *path, struct acl **out,
+	    struct acl_err *err);
+
 /* Compiled cache: atomic write (mkstemp, fsync, rename); validating load. */
 int  acl_cache_write(const struct acl *policy, const char *path,
 	    struct acl_err *err);
