@@ -119,6 +119,13 @@ compile_one_user(struct acl *policy, const struct passwd *pw,
 
 	if (pw->pw_dir == NULL || pw->pw_dir[0] != '/')
 		return 0;
+	if (acl_policy_talkrc(policy, pw->pw_name, NULL) != NULL) {
+		/* getpwnam(3), and so talkd, finds the first entry. */
+		fprintf(stderr, "%s: warning: account \"", talkctl_progname);
+		tc_fput_esc(stderr, pw->pw_name);
+		fprintf(stderr, "\" is listed again; its first entry is used\n");
+		return 0;
+	}
 	n = snprintf(path, sizeof(path), "%s%s.talkrc", pw->pw_dir,
 	    pw->pw_dir[strlen(pw->pw_dir) - 1] == '/' ? "" : "/");
 	if (n < 0 || (size_t)n >= sizeof(path))

@@ -1,7 +1,7 @@
 #!/bin/bash
 # talkctl acl compile and show: caches, --users, the show round trip.
 . "$(dirname "$0")/lib-acl.sh"
-plan 46
+plan 48
 
 cd "$W" || exit 1
 
@@ -137,6 +137,13 @@ like "$out" "compiled copy is stale" "an edited file makes the copy stale"
 is "$rc" 1 "and the file, not the copy, decides"
 run talkctl simulate frigg 10.9.9.9 --caller thor --cache c3 --passwd "$W/passwd"
 is "$rc" 1 "the bad file's deny-all copy denies"
+
+# The same account twice: the first entry counts, as for getpwnam(3).
+cp passwd passwd.dup
+printf 'sif:x:%s:%s::%s:/bin/sh\n' "$(id -u)" "$(id -g)" "$W/home/loki" >>passwd.dup
+run talkctl acl compile -o c5 --passwd "$W/passwd.dup" site.acl
+is "$rc" 0 "a repeated account does not fail the compile"
+like "$err" 'account "sif" is listed again' "it is warned about"
 
 run talkctl acl compile --strict -o c4 site.acl
 like "$out" ", strict" "--strict is reported"
