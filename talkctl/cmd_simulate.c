@@ -169,22 +169,29 @@ denyall_note(const struct sim *s, const struct acl *set)
 	return NULL;
 }
 
-/* The callee's account, from the password database or --passwd. */
-static struct passwd *
-lookup_user(const struct sim *s)
+/* The callee's account (*out NULL: none), from the database or --passwd. */
+static int
+lookup_user(const struct sim *s, struct passwd **out)
 {
 	struct passwd *pw;
 	FILE *fp;
 
-	if (s->passwd_file == NULL)
-		return getpwnam(s->callee);
-	if ((fp = fopen(s->passwd_file, "re")) == NULL)
-		return NULL;
+	if (s->passwd_file == NULL) {
+		*out = getpwnam(s->callee);
+		return 0;
+	}
+	if ((fp = fopen(s->passwd_file, "re")) == NULL) {
+		fprintf(stderr, "%s: simulate: ", talkctl_progname);
+		tc_fput_esc(stderr, s->passwd_file);
+		fprintf(stderr, ": %s\n", strerror(errno));
+		return -1;
+	}
 	while ((pw = fgetpwent(fp)) != NULL)
 		if (strcmp(pw->pw_name, s->callee) == 0)
 			break;
 	fclose(fp);
-	return pw;
+	*out = pw;
+	return 0;
 }
 
 /* The callee's ~/.talkrc as talkd would read it, or the --talkrc draft. */
@@ -213,7 +220,9 @@ load_talkrc(struct sim *s, const char *draft)
 		note(s, "%s", "draft; owner and mode not checked");
 		return 0;
 	}
-	if ((pw = lookup_user(s)) == NULL) {
+	if (lookup_user(s, &pw) == -1)
+		return -1;
+	if (pw == NULL) {
 		note(s, "%s", "no such local user");
 		return 0;
 	}

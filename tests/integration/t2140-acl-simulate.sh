@@ -1,7 +1,7 @@
 #!/bin/bash
 # talkctl simulate: exit codes, matched-rule lines and reasons, --json.
 . "$(dirname "$0")/lib-acl.sh"
-plan 56
+plan 57
 
 cd "$W" || exit 1
 
@@ -135,6 +135,8 @@ run talkctl simulate thor
 is "$rc" 2 "a missing host is a usage error"
 run talkctl simulate thor 10.0.0.1 --policy site.acl --cache x
 is "$rc" 2 "--policy with --cache is a usage error"
+run talkctl simulate thor 10.0.0.1 --passwd "$W/no-such-passwd"
+is "$rc" 2 "a missing --passwd file is an error"
 run talkctl simulate thor no-such-host.invalid --policy site.acl
 is "$rc" 2 "an unknown host is an error"
 
