@@ -149,6 +149,7 @@ int  acl_parse_yaml(const char *name, const char *buf, size_t len,
 /* acl_cache.c */
 int  acl_cache_parse(const char *name, const unsigned char *buf, size_t len,
 	    struct acl **out, struct acl_err *err);
+void acl_cache_seal(unsigned char *img, size_t len);	/* len >= 64 */
 #define ACL_CACHE_MAGIC "TALKACL\x01"
 
 #endif

@@ -79,4 +79,18 @@ fuzz_exercise(const struct acl *a)
 	free(buf);
 }
 
+/* Parse data as fmt; a policy that loads goes through fuzz_exercise. */
+static void
+fuzz_parse(const uint8_t *data, size_t size, enum acl_fmt fmt)
+{
+	struct acl *a = NULL;
+	struct acl_err e;
+
+	if (acl_parse_buf("fuzz", (const char *)data, size, fmt, &a, &e) == 0) {
+		fuzz_exercise(a);
+		acl_free(a);
+	} else if (a != NULL || e.msg[0] == '\0')
+		abort();
+}
+
 #endif

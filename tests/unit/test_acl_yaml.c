@@ -446,6 +446,68 @@ test_cache_round_trip_of_yaml(void **state)
 	rmdir(dir);
 }
 
+/*
+ * Golden files: tests/data/acl/NAME printed by acl_write_yaml must equal
+ * NAME.ok (what talkctl acl show prints).  TALKD_TEST_UPDATE=1 rewrites
+ * the .ok files instead; review the diff before committing it.
+ */
+static void
+test_golden_write_yaml(void **state)
+{
+	static const char *const inputs[] = { "policy.yaml", "site.acl",
+	    "talkrc" };
+	const char *src = getenv("TALKD_SRCDIR"), *upd;
+	char in[512], ok[512], *got = NULL, *want;
+	size_t glen = 0, i, wlen;
+	struct acl *a;
+	struct acl_err e;
+	FILE *f;
+
+	(void)state;
+	upd = getenv("TALKD_TEST_UPDATE");
+	for (i = 0; i < sizeof inputs / sizeof *inputs; i++) {
+		assert_true(snprintf(in, sizeof in, "%s/tests/data/acl/%s",
+		    src ? src : ".", inputs[i]) < (int)sizeof in);
+		assert_true(snprintf(ok, sizeof ok, "%s.ok", in) <
+		    (int)sizeof ok);
+		/* a fixed name, so positions in comments do not depend on
+		 * where the checkout is */
+		f = fopen(in, "r");
+		assert_non_null(f);
+		want = calloc(1, 65536);
+		assert_non_null(want);
+		wlen = fread(want, 1, 65535, f);
+		fclose(f);
+		assert_int_equal(acl_parse_buf(inputs[i], want, wlen,
+		    ACL_FMT_AUTO, &a, &e), 0);
+		free(want);
+		f = open_memstream(&got, &glen);
+		assert_non_null(f);
+		assert_int_equal(acl_write_yaml(a, f), 0);
+		assert_int_equal(fclose(f), 0);
+		acl_free(a);
+		if (upd != NULL && strcmp(upd, "1") == 0) {
+			f = fopen(ok, "w");
+			assert_non_null(f);
+			assert_int_equal(fwrite(got, 1, glen, f), glen);
+			assert_int_equal(fclose(f), 0);
+		}
+		f = fopen(ok, "r");
+		if (f == NULL)
+			fail_msg("%s missing (TALKD_TEST_UPDATE=1 makes it)", ok);
+		want = calloc(1, 65536);
+		assert_non_null(want);
+		wlen = fread(want, 1, 65535, f);
+		fclose(f);
+		if (wlen != glen || memcmp(want, got, glen) != 0)
+			fail_msg("%s differs from acl_write_yaml output:\n%s",
+			    ok, got);
+		free(want);
+		free(got);
+		got = NULL;
+	}
+}
+
 static void
 test_strict_policy(void **state)
 {
@@ -474,6 +536,7 @@ main(void)
 		cmocka_unit_test(test_round_trip_legacy_and_strange_bytes),
 		cmocka_unit_test(test_cache_round_trip_of_yaml),
 		cmocka_unit_test(test_strict_policy),
+		cmocka_unit_test(test_golden_write_yaml),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
