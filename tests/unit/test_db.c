@@ -37,8 +37,10 @@ setup(void **state)
 	if (f == NULL)
 		return -1;
 	snprintf(f->dir, sizeof(f->dir), "/tmp/test_db.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (mkdtemp(f->dir) == NULL) {
+		free(f);
 		return -1;
+	}
 	snprintf(f->dbpath, sizeof(f->dbpath), "%s/t.db", f->dir);
 	snprintf(f->jpath, sizeof(f->jpath), "%s/journal", f->dir);
 	*state = f;
