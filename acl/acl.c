@@ -237,6 +237,7 @@ acl_rule_compile(struct acl_rule *r, char *msg, size_t msgsz, size_t *erroff)
 			msg[0] = '\0';
 		return -1;
 	}
+	r->dfa = r->kind == ACL_K_BRE && acl_bre_dfa(r->re);
 	pcre2_set_match_limit(r->mc, MATCH_LIMIT);
 	pcre2_set_depth_limit(r->mc, DEPTH_LIMIT);
 	return 0;
@@ -496,14 +497,9 @@ set_eval(const struct acl_set *s, const char *name, uint32_t addr,
 			m = lo < hi && s->lits[lo].rule == i;
 			break;
 		default:
-			rc = pcre2_match(r->re, (PCRE2_SPTR)name, len, 0, 0,
-			    r->md, r->mc);
-			if (rc >= 0)
-				m = 1;
-			else if (rc == PCRE2_ERROR_NOMATCH)
-				m = 0;
-			else
-				m = r->ref.action == ACL_DENY;
+			rc = acl_re_exec(r->re, r->md, r->mc, r->dfa, name,
+			    len);
+			m = rc >= 0 ? rc : r->ref.action == ACL_DENY;
 			break;
 		}
 		if (!m)

@@ -226,8 +226,8 @@ acl_cache_seal(unsigned char *img, size_t len)
 }
 
 /* The whole file image: header, then payload. */
-static int
-encode(const struct acl *a, unsigned char **out, size_t *len)
+int
+acl_cache_image(const struct acl *a, unsigned char **out, size_t *len)
 {
 	struct enc e = { NULL, 0, 0, 0, 0 };
 	unsigned char hdr[HDR_SIZE];
@@ -285,8 +285,9 @@ acl_cache_write(const struct acl *policy, const char *path,
 	size_t len;
 	int fd = -1, n, e;
 
-	if (encode(policy, &img, &len) < 0) {
-		acl_err_set(err, path, 0, 0, "out of memory");
+	if (acl_cache_image(policy, &img, &len) < 0) {
+		acl_err_set(err, path, 0, 0, "cannot encode the policy (out "
+		    "of memory, or a string longer than %d bytes)", STR_MAX);
 		return -1;
 	}
 	n = snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);

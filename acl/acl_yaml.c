@@ -736,11 +736,17 @@ tests(struct yctx *c, const struct ynode *s)
 			return yerr(c, m, "a test needs a caller");
 		if (want(c, v, Y_SCALAR, "caller") < 0)
 			return -1;
+		if (strlen(v->val) > ACL_NAME_MAX)
+			return yerr(c, v, "name longer than %u bytes",
+			    ACL_NAME_MAX);
 		t->caller = acl_strdup(v->val);
 		if ((v = get(m, "callee")) == NULL)
 			return yerr(c, m, "a test needs a callee");
 		if (want(c, v, Y_SCALAR, "callee") < 0)
 			return -1;
+		if (strlen(v->val) > ACL_NAME_MAX)
+			return yerr(c, v, "name longer than %u bytes",
+			    ACL_NAME_MAX);
 		t->callee = acl_strdup(v->val);
 		if (t->caller == NULL || t->callee == NULL)
 			return yerr(c, m, "out of memory");

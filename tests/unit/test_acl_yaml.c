@@ -83,6 +83,10 @@ decide(const struct acl *p, const char *callee, const char *caller,
 	return v->allow;
 }
 
+#define A16 "aaaaaaaaaaaaaaaa"
+#define A257 A16 A16 A16 A16 A16 A16 A16 A16 A16 A16 A16 A16 A16 A16 A16 A16 \
+	"a"
+
 struct bad {
 	const char *text;
 	unsigned line, col;
@@ -147,6 +151,9 @@ test_errors_have_positions(void **state)
 		{ "version: 1\ntalkrc:\n  sif: { stamp: { ino: x1 } }\n", 3, 24,
 		    "decimal" },
 		{ "", 1, 1, "empty policy" },
+		{ "version: 1\ntests:\n  - { caller: " A257 ", "
+		    "callee: b, from: 1.2.3.4, expect: deny }\n", 3, 15,
+		    "name longer than 256" },
 	};
 	size_t i;
 
