@@ -17,6 +17,8 @@
 #include "db/db.h"
 #include "talkctl/talkctl.h"
 
+#define WIRE_NAME	12		/* bytes of l_name/r_name on the wire */
+
 enum {
 	O_USER = 1 << 0,		/* [USER] operand */
 	O_FILTER = 1 << 1,		/* --since --until --json */
@@ -418,12 +420,13 @@ typedef int query_fn(struct db *, const struct db_filter *, db_row_fn *,
 static int
 run_query(int argc, char **argv, int allow, query_fn *q, int per_user)
 {
+	char wire[WIRE_NAME + 1];
 	struct table t = { 0 };
 	struct opts o;
 	struct db_err e;
 	struct db *d;
 	const char *me;
-	int rc;
+	int n, rc;
 
 	if ((rc = opts_exit(parse_opts(argc, argv, allow, &o))) != -1)
 		return rc;
@@ -445,7 +448,13 @@ run_query(int argc, char **argv, int allow, query_fn *q, int per_user)
 		    o.db);
 		return TC_FAIL;
 	}
-	o.f.user = o.user;
+	/* The protocol carries 12 bytes of a name: so does the journal. */
+	if (o.user != NULL) {
+		n = snprintf(wire, sizeof(wire), "%.*s", WIRE_NAME, o.user);
+		if (n < 0)
+			return TC_FAIL;
+		o.f.user = wire;
+	}
 	if ((d = open_for_query(&o)) == NULL)
 		return TC_FAIL;
 	t.json = o.f.json;

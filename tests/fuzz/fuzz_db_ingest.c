@@ -3,7 +3,8 @@
  * journal file and ingested into an in-memory database.  Beyond "no crash,
  * no leak, no UB" it checks the ingest's bookkeeping: every complete line
  * is either stored, a duplicate or a reject, and the stored offset is just
- * past the last newline (a trailing partial line is left).
+ * past the last newline (a trailing partial line is left).  The input's
+ * first bytes also go through db_parse_time, the one hand-written parser.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -54,8 +55,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct db_filter f = { 0 };
 	struct db_err e;
 	size_t lines = 0, end = 0, i;
+	char tbuf[48];
+	double t;
 	long rows = 0;
 	int fd;
+
+	i = size < sizeof(tbuf) - 1 ? size : sizeof(tbuf) - 1;
+	memcpy(tbuf, data, i);
+	tbuf[i] = '\0';
+	if (db_parse_time(tbuf, 1795416000, &t, &e) == 0 &&
+	    (t != t || t > 1e13 || t < -1e13))	/* NaN or absurd */
+		abort();
 
 	if (d == NULL) {
 		if (mkdtemp(dir) == NULL)

@@ -3,7 +3,7 @@
 # (tests/data/db/journal.fixture): human tables, --json checked with
 # python3, time filters, ingest-before-query, usage errors.
 . "$(dirname "$0")/lib-db.sh"
-plan 28
+plan 29
 J=$T/journal D=$T/talkd.db
 cp "$SRC/tests/data/db/journal.fixture" "$J"
 tc() { "$TALKCTL" "$@" --db "$D" --journal "$J"; }
@@ -59,4 +59,8 @@ like "-h: the usage on stdout, exit 0" "$("$TALKCTL" history -h; echo "rc=$?")" 
 "$TALKCTL" prune --db "$D" >/dev/null 2>&1; is "prune without --older-than: exit 2" "$?" 2
 like "prune --older-than 0 removes everything" "$("$TALKCTL" prune --older-than 0 --db "$D")" "^prune: removed 25 events, 3 invitations, 8 call attempts, 0 rejected lines"
 is "and the database is empty" "$(sql "$D" 'SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM invitations) + (SELECT count(*) FROM announcements)')" 0
+
+# The wire carries 12 bytes of a name; a longer user name is matched by those.
+printf '%s\n' '{"v":1,"run":"00000000000000f1","seq":1,"ts":"2026-11-23T06:38:00Z","event":"announce.refused","caller":"thor","callee":"averylongnam","src":"127.0.0.1:1","answer":"NOT_HERE"}' >"$T/j2"
+like "a 15-byte user name finds calls to its first 12 bytes" "$("$TALKCTL" who-called averylongname12 --db "$T/d2.db" --journal "$T/j2" | tail -1)" "thor .* refused +not logged in$"
 finish

@@ -52,7 +52,10 @@ chgrp nogroup "$T"; chmod 0770 "$T"	# so that mine.db could be created
 cp "$TALKCTL" "$T/talkctl-sg"
 chgrp tty "$T/talkctl-sg" && chmod 2755 "$T/talkctl-sg"
 runuser -u nobody -- "$T/talkctl-sg" who-called --db "$T/mine.db" --journal "$J" >/dev/null 2>"$T/err"
-is "set-id talkctl: nobody may not choose --db/--journal" "$?" 2
+r=$?
+# LeakSanitizer cannot run in a set-id process: it turns exit 2 into 1.
+[ $r -eq 1 ] && grep -q 'LeakSanitizer has encountered a fatal error' "$T/err" && r=2
+is "set-id talkctl: nobody may not choose --db/--journal" "$r" 2
 like "and is told why" "$(cat "$T/err")" "are for root when talkctl runs set-id"
 ok "nor create that database" test ! -e "$T/mine.db"
 finish
