@@ -48,7 +48,7 @@ struct sim {
 	const char *talkrc_source;	/* none, file, compiled, draft */
 	char talkrc_note[512];
 	const char *passwd_file;	/* --passwd: accounts from a file */
-	int strict, json;
+	int strict, json, quiet;
 	const char *warn[SIM_MAX_WARN];
 	char warn_buf[SIM_MAX_WARN][512];
 	size_t nwarn;
@@ -59,7 +59,7 @@ sim_usage(FILE *f)
 {
 	fprintf(f, "usage: %s simulate user host [--caller name] "
 	    "[--policy file | --cache file] [--talkrc file] [--strict] "
-	    "[--json] [--passwd file]\n", talkctl_progname);
+	    "[--json | -q] [--passwd file]\n", talkctl_progname);
 }
 
 static void warnf(struct sim *, const char *, ...)
@@ -82,6 +82,8 @@ warnf(struct sim *s, const char *fmt, ...)
 	if (n < 0 || (size_t)n >= sizeof(s->warn_buf[0]))
 		return;
 	s->warn[s->nwarn++] = buf;
+	if (s->quiet)
+		return;
 	fprintf(stderr, "%s: warning: ", talkctl_progname);
 	tc_fput_esc(stderr, buf);
 	putc('\n', stderr);
@@ -498,6 +500,7 @@ cmd_simulate(int argc, char **argv)
 		{ "talkrc", required_argument, NULL, 't' },
 		{ "strict", no_argument,       NULL, 'S' },
 		{ "json",   no_argument,       NULL, 'j' },
+		{ "quiet",  no_argument,       NULL, 'q' },
 		{ "passwd", required_argument, NULL, 'P' },
 		{ "help",   no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -514,7 +517,8 @@ cmd_simulate(int argc, char **argv)
 	memset(&s, 0, sizeof(s));
 	s.caller = SIM_DEFAULT_CALLER;
 	optind = 0;
-	while ((c = tc_next_opt(argc, argv, "simulate", ":", longopts)) != -1) {
+	while ((c = tc_next_opt(argc, argv, "simulate", ":q", longopts)) !=
+	    -1) {
 		switch (c) {
 		case 'c': s.caller = optarg; break;
 		case 'p': policy = optarg; break;
@@ -522,6 +526,7 @@ cmd_simulate(int argc, char **argv)
 		case 't': draft = optarg; break;
 		case 'S': s.strict = 1; break;
 		case 'j': s.json = 1; break;
+		case 'q': s.quiet = 1; break;
 		case 'P': s.passwd_file = optarg; break;
 		case 'h': sim_usage(stdout); return TC_OK;
 		default: sim_usage(stderr); return TC_USAGE;
@@ -581,9 +586,9 @@ cmd_simulate(int argc, char **argv)
 			warnf(&s, "a user rule matched the caller name \"%s\"; "
 			    "caller names are chosen by the remote client and "
 			    "are not authenticated", s.caller);
-		if (s.json)
+		if (s.json && !s.quiet)
 			print_json(&s, addrs[i], &t, &v);
-		else {
+		else if (!s.quiet) {
 			if (i > 0)
 				putchar('\n');
 			print_text(&s, addrs[i], &t, &v);

@@ -1,7 +1,7 @@
 #!/bin/bash
 # talkctl simulate: exit codes, matched-rule lines and reasons, --json.
 . "$(dirname "$0")/lib-acl.sh"
-plan 57
+plan 59
 
 cd "$W" || exit 1
 
@@ -106,6 +106,12 @@ is "$(json_get "$out" '$.user_rule.file'):$(json_get "$out" '$.user_rule.line')"
     "$SIF:2" "user_rule file and line"
 is "$(json_get "$out" '$.matched[#-1].set')" user "matched[] ends with the user rule"
 is "$(json_len "$out" '$.matched')" 2 "two rules matched"
+
+# -q: the exit status alone.
+run talkctl simulate sif 10.9.9.9 --caller baldr --policy site.acl -q "${P[@]}"
+is "$rc|$out|$err" "1||" "-q: deny by exit status, nothing printed"
+run talkctl simulate sif 10.9.9.9 --caller thor --policy site.acl --quiet "${P[@]}"
+is "$rc|$out|$err" "0||" "--quiet: allow by exit status, no warning either"
 
 # Host names are resolved; the default caller is "unknown".
 run talkctl simulate thor localhost --policy site.acl "${P[@]}"
