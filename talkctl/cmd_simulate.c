@@ -488,6 +488,22 @@ print_json(const struct sim *s, uint32_t addr, const struct trace *t,
 	fputs("]}\n", stdout);
 }
 
+/*
+ * With --json, an error is also one object on stdout with a stable code
+ * (usage, host, policy, talkrc, internal); the details are on stderr.
+ */
+static int
+fail(const struct sim *s, const char *code, const char *message)
+{
+	if (s->json && !s->quiet) {
+		printf("{\"schema_version\":1,\"error\":{\"code\":\"%s\","
+		    "\"message\":", code);
+		tc_fput_json(stdout, message);
+		printf("}}\n");
+	}
+	return TC_USAGE;
+}
+
 /* ---- command ----------------------------------------------------------------- */
 
 int
@@ -540,7 +556,7 @@ cmd_simulate(int argc, char **argv)
 		    "--policy and --cache exclude each other" :
 		    "empty user name");
 		sim_usage(stderr);
-		return TC_USAGE;
+		return fail(&s, "usage", "bad arguments");
 	}
 	s.callee = argv[optind];
 	s.host = argv[optind + 1];
@@ -556,10 +572,16 @@ cmd_simulate(int argc, char **argv)
 		s.caller_buf[SIM_NAME_MAX] = '\0';
 		s.caller = s.caller_buf;
 	}
-	if (resolve(s.host, addrs, &naddrs) == -1 ||
-	    load_policy(&s, policy, cache) == -1 ||
-	    load_talkrc(&s, draft) == -1) {
-		rc = TC_USAGE;
+	if (resolve(s.host, addrs, &naddrs) == -1) {
+		rc = fail(&s, "host", "the host has no IPv4 address");
+		goto out;
+	}
+	if (load_policy(&s, policy, cache) == -1) {
+		rc = fail(&s, "policy", "the policy cannot be loaded");
+		goto out;
+	}
+	if (load_talkrc(&s, draft) == -1) {
+		rc = fail(&s, "talkrc", "the .talkrc cannot be loaded");
 		goto out;
 	}
 	if (s.policy != NULL && acl_policy_strict(s.policy))
@@ -576,7 +598,7 @@ cmd_simulate(int argc, char **argv)
 		if (t.oom) {
 			fprintf(stderr, "%s: simulate: out of memory\n",
 			    talkctl_progname);
-			rc = TC_USAGE;
+			rc = fail(&s, "internal", "out of memory");
 			goto out;
 		}
 		user_matched = v.user != NULL &&

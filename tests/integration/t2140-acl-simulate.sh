@@ -1,7 +1,7 @@
 #!/bin/bash
 # talkctl simulate: exit codes, matched-rule lines and reasons, --json.
 . "$(dirname "$0")/lib-acl.sh"
-plan 59
+plan 62
 
 cd "$W" || exit 1
 
@@ -112,6 +112,13 @@ run talkctl simulate sif 10.9.9.9 --caller baldr --policy site.acl -q "${P[@]}"
 is "$rc|$out|$err" "1||" "-q: deny by exit status, nothing printed"
 run talkctl simulate sif 10.9.9.9 --caller thor --policy site.acl --quiet "${P[@]}"
 is "$rc|$out|$err" "0||" "--quiet: allow by exit status, no warning either"
+
+# --json errors are objects too.
+run talkctl simulate thor 10.0.0.1 --policy bad-draft-missing --json "${P[@]}"
+is "$rc" 2 "--json: an error still exits 2"
+is "$(json_get "$out" '$.error.code')" policy "and prints an error object"
+run talkctl simulate thor no-such-host.invalid --json
+is "$(json_get "$out" '$.error.code')" host "code host for a bad host name"
 
 # Host names are resolved; the default caller is "unknown".
 run talkctl simulate thor localhost --policy site.acl "${P[@]}"
