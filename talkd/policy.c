@@ -192,8 +192,10 @@ open_direct(const struct pwent_c *pw, int *fd, uid_t *uid, gid_t *gid)
 	*uid = pw->uid;
 	*gid = pw->gid;
 	if (snprintf(path, sizeof(path), "%s/.talkrc", pw->home) >=
-	    (int)sizeof(path))
+	    (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
 		return OPENER_ERROR;
+	}
 	if ((*fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
 	    O_CLOEXEC)) < 0)
 		return errno == ENOENT || errno == ENOTDIR ? OPENER_ABSENT :
@@ -271,14 +273,19 @@ policy_decide(struct policy *p, const char *callee, const char *caller,
 		snprintf(d->rule, sizeof(d->rule), "default");
 		return;
 	}
+	/*
+	 * Open it directly where the daemon may (the same O_NOFOLLOW open and
+	 * descriptor checks as the opener's), and ask the opener only for a
+	 * home the daemon cannot search: that saves a round trip per request
+	 * on hosts whose homes are not private.
+	 */
 	pw = pwcache_get(p->pw, callee, now);
 	if (!pw->found)
 		os = OPENER_NOUSER;	/* no account, no ~/.talkrc to ask for */
-	else if (p->opener >= 0)
+	else if ((os = open_direct(pw, &fd, &uid, &gid)) == OPENER_ERROR &&
+	    errno == EACCES && p->opener >= 0)
 		os = opener_open(p->opener, callee, OPENER_WAIT_MS, &fd, &uid,
 		    &gid);
-	else
-		os = open_direct(pw, &fd, &uid, &gid);
 	switch (os) {
 	case OPENER_OPENED: {
 		struct uset *u = uset_slot(p, callee, now);

@@ -47,6 +47,31 @@ if [ -n "$GNU" ]; then
 	gnu1=$(load -n $N 127.0.0.1:$P3 lookup sif thor)
 fi
 
+# A callee with a 50-rule ~/.talkrc: GNU talkd re-reads and recompiles it
+# for every request; talkd compiles it once and checks its identity.
+rss() { awk '/^VmRSS:/ {print $2}' /proc/$1/status 2>/dev/null; }
+TR=""
+if [ "$(id -u)" -eq 0 ]; then
+	BU=talkbench
+	getent passwd $BU >/dev/null || useradd -m -d /home/$BU -s /usr/sbin/nologin $BU
+	BH=$(getent passwd $BU | cut -d: -f6)
+	mkdir -p "$BH"; chown $BU: "$BH"
+	for i in $(seq 1 49); do echo "deny ^nobody$i\$ 10.$i.0.0/16"; done >"$BH/.talkrc"
+	echo 'allow ^thor$' >>"$BH/.talkrc"
+	chown $BU: "$BH/.talkrc"; chmod 0644 "$BH/.talkrc"
+	TPID=$(pgrep -f -- "--listen 127.0.0.1:$P2 " | head -1)
+	r0=$(rss $TPID)
+	ours_rc=$(load -n $N 127.0.0.1:$P2 lookup thor $BU)
+	ours_grow=$(( $(rss $TPID) - r0 ))
+	if [ -n "$GNU" ]; then
+		GPID=$(pgrep -f -- "$GNU" | head -1)
+		g0=$(rss $GPID)
+		gnu_rc=$(load -n $((N / 10)) 127.0.0.1:$P3 lookup thor $BU)
+		gnu_grow=$(( $(rss $GPID) - g0 ))
+	fi
+	TR=1
+fi
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 printf '%-44s %10s\n' "measurement (LOOK_UP, $N requests)" "req/s"
 printf '%-44s %10s\n' "bare UDP responder (baseline)" "$echo_rate"
@@ -60,4 +85,8 @@ if [ -n "$GNU" ]; then
 	printf 'talkd / GNU talkd with %s live invitations: %s\n' "$FILL" "$(ratio "$ours1" "$gnu1")"
 else
 	echo "GNU talkd: not available (apt-get download inetutils-talkd failed)"
+fi
+if [ -n "$TR" ]; then
+	printf '%-44s %10s   %s x its rate without, memory +%s kB\n' "talkd, callee with a 50-rule ~/.talkrc" "$ours_rc" "$(ratio "$ours_rc" "$ours1")" "$ours_grow"
+	[ -n "$GNU" ] && printf '%-44s %10s   %s x its rate without, memory +%s kB over %s requests\n' "GNU talkd, callee with a 50-rule ~/.talkrc" "$gnu_rc" "$(ratio "$gnu_rc" "$gnu1")" "$gnu_grow" "$((N / 10))"
 fi
