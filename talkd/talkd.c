@@ -340,9 +340,10 @@ handle_one(struct server *s, int fd, int64_t now, int64_t *last_msg)
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
 	if (pi) {
-		memset(cbuf, 0, sizeof(cbuf));
+		/* pi points into cbuf: take the address before reusing it. */
 		memset(&reply_pi, 0, sizeof(reply_pi));
 		reply_pi.ipi_spec_dst = pi->ipi_addr;	/* where it arrived */
+		memset(cbuf, 0, sizeof(cbuf));
 		mh.msg_control = cbuf;
 		mh.msg_controllen = sizeof(cbuf);
 		cm = CMSG_FIRSTHDR(&mh);

@@ -11,7 +11,7 @@ NS1=talkd-it-a-$$ NS2=talkd-it-b-$$
 ip netns add $NS1 2>/dev/null && ip netns add $NS2 2>/dev/null || skip_all "cannot create network namespaces"
 _ns_cleanup() { ip netns pids $NS1 2>/dev/null | xargs -r kill 2>/dev/null; sleep 0.1; ip netns del $NS1 2>/dev/null; ip netns del $NS2 2>/dev/null; }
 trap '_ns_cleanup; _cleanup' EXIT
-plan 6
+plan 8
 ip link add veth-$$a type veth peer name veth-$$b
 ip link set veth-$$a netns $NS1
 ip link set veth-$$b netns $NS2
@@ -38,4 +38,10 @@ r=$(ip netns exec $NS2 "$NTALK" 10.218.0.1:518 announce thor nosuchuser)
 is "ANNOUNCE from the remote host is served" "$(echo "$r" | field answer)" NOT_HERE
 grep -q '"event":"invite.refused".*"src":"10.218.0.2:.*"reason":"not a local sender"' "$T/journal"
 _result $? "the refusal is journaled with the source"
+# Connected client sockets (netkit talk) only accept a reply from the
+# address they sent to: on a wildcard socket it must leave from there.
+for a in 127.0.1.1 127.0.0.7; do
+	r=$(ip netns exec $NS1 "$NTALK" -s 127.0.0.1 $a:518 lookup x y)
+	is "a request sent to $a is answered from $a" "$(echo "$r" | field answer)" NOT_HERE
+done
 finish
