@@ -330,10 +330,6 @@ e2e_see() { e2e_wait "${4:-$E2E_TIMEOUT}" e2e_screen_has "$1" "$2" "$3"; }
 
 e2e_running() { [ "$(e2e_command "$1" "$2")" = "$3" ]; }
 
-# e2e_back_at_prompt USER WINDOW: the foreground program has exited and
-# the shell runs again.
-e2e_back_at_prompt() { e2e_wait "$E2E_TIMEOUT" e2e_running "$1" "$2" bash; }
-
 # ---- clients -------------------------------------------------------------------
 
 # e2e_client NAME: the program of a client (netkit or inetutils).
@@ -345,15 +341,42 @@ e2e_client() {
 	esac
 }
 
-# e2e_talk CLIENT USER WINDOW ARG...: start a client in a window and wait
-# until it runs.
+# e2e_talk CLIENT USER WINDOW ARG...: start a client in a window, followed
+# by an echo of its exit status that e2e_client_done waits for, and wait
+# until it runs (or has already ended: a refused call may end at once).
+E2E_RUN=0
+declare -A E2E_LAST_RUN
 e2e_talk() {
 	local prog u=$2 w=$3
 	prog=$(e2e_client "$1") || return 1
 	shift 3
-	e2e_type "$u" "$w" "$prog $*" &&
-		e2e_wait "$E2E_TIMEOUT" e2e_running "$u" "$w" "$(basename "$prog")"
+	E2E_RUN=$((E2E_RUN + 1))
+	E2E_LAST_RUN[$u:$w]=$E2E_RUN
+	# The command line shows $((1000+$?)), the output 1000 + the status.
+	e2e_type "$u" "$w" "$prog $*; echo talk-run-$E2E_RUN-status-\$((1000+\$?))" &&
+		e2e_wait "$E2E_TIMEOUT" e2e_started "$u" "$w" "$(basename "$prog")"
 }
+
+e2e_started() { e2e_running "$1" "$2" "$3" || e2e_client_ended "$1" "$2"; }
+
+e2e_client_ended() {
+	e2e_screen "$1" "$2" | grep -qE -- "talk-run-${E2E_LAST_RUN[$1:$2]:-0}-status-1[0-9]{3}"
+}
+
+# e2e_client_done USER WINDOW: the client started there has ended.
+e2e_client_done() { e2e_wait "$E2E_TIMEOUT" e2e_client_ended "$1" "$2"; }
+
+# e2e_hang_up USER WINDOW: Ctrl-C to the client there unless it has
+# ended already (netkit stays on "[Connection closed. ^C to exit]" and on
+# a refusal), then wait until it has.
+e2e_hang_up() {
+	e2e_client_ended "$1" "$2" || e2e_keys "$1" "$2" C-c
+	e2e_client_done "$1" "$2"
+}
+
+# e2e_ends_sane USER WINDOW: the client there ends (by itself or on ^C)
+# and leaves the terminal sane.
+e2e_ends_sane() { e2e_hang_up "$1" "$2" && e2e_tty_sane "$1" "$2"; }
 
 # e2e_banner_for USER WINDOW CALLER: the daemon's three banner lines.
 e2e_banner_for() {
@@ -381,13 +404,6 @@ e2e_tty_sane() {
 		! e2e_screen_has "$u" "$w" "tty-bad-i" && ! e2e_screen_has "$u" "$w" "tty-bad-e"
 }
 
-# e2e_hang_up USER WINDOW: Ctrl-C to a client still running there (netkit
-# stays on "[Connection closed. ^C to exit]"), then wait for the prompt.
-e2e_hang_up() {
-	e2e_running "$1" "$2" bash || e2e_keys "$1" "$2" C-c
-	e2e_back_at_prompt "$1" "$2"
-}
-
 # e2e_line_reaches USER WINDOW PEER PEERWINDOW TEXT: a line typed into a
 # client shows on its peer's screen.
 e2e_line_reaches() {
@@ -400,3 +416,6 @@ e2e_journal_has() { e2e_wait 5 e2e_journal_count "$1" "$2"; }
 e2e_journal_count() {
 	[ "$(grep -cF -- "$1" "$E2E_DIR/journal" 2>/dev/null)" -ge "$2" ]
 }
+
+# e2e_no_banner USER WINDOW: no daemon banner on that screen.
+e2e_no_banner() { ! e2e_screen_has "$1" "$2" "Talk_Daemon"; }

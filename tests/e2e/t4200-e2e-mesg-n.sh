@@ -1,0 +1,44 @@
+#!/bin/bash
+# A callee who ran `mesg n` is not rung, and the caller is told so.
+#
+# For each client: B runs `mesg n` in its pane (its pty loses group write);
+# A's `talk B` shows "[Your party is refusing messages]" and exits with its
+# terminal restored; nothing reaches B's screen.
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+e2e_enter "$@"
+
+CLIENTS="netkit inetutils"
+STEPS=6
+e2e_plan $((1 + 2 * STEPS))
+
+A=$E2E_A B=$E2E_B
+
+e2e_tty_mode() { stat -c %a "$(e2e_tty "$1" "$2")"; }
+
+refused() {
+	local c=$1 p="$1:"
+	e2e_case "$c client, callee has mesg n"
+	e2e_check "$p $A and $B are logged in (utmp)" e2e_sessions "$A" "$B"
+	e2e_check "$p $B runs mesg n and its tty loses group write" \
+		e2e_mesg_n "$B" 0
+	e2e_check "$p $A runs talk $B" e2e_talk "$c" "$A" 0 "$B"
+	e2e_check "$p $A is told its party is refusing messages" \
+		e2e_see "$A" 0 "[Your party is refusing messages]"
+	e2e_check "$p $A's client ends (netkit on ^C), terminal restored" \
+		e2e_ends_sane "$A" 0
+	e2e_check "$p nothing was written to $B's terminal" \
+		e2e_no_banner "$B" 0
+	e2e_end_case
+}
+
+e2e_mesg_n() {
+	e2e_type "$1" "$2" "mesg n; echo mesg-\$((6*7))" &&
+		e2e_see "$1" "$2" "mesg-42" &&
+		[ "$(e2e_tty_mode "$1" "$2")" = 600 ]
+}
+
+e2e_check "talkd starts and listens on UDP 518" e2e_start_daemon || exit 1
+for c in $CLIENTS; do
+	refused "$c"
+done

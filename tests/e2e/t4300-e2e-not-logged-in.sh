@@ -1,0 +1,51 @@
+#!/bin/bash
+# Calling someone without a session gives "Your party is not logged on".
+#
+# For each client, A calls: a user who exists but never logged in; a user
+# whose only session has ended (tmux wrote a DEAD_PROCESS record for it,
+# which must not count as logged in); and a user who does not exist.
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+e2e_enter "$@"
+
+CLIENTS="netkit inetutils"
+CALLEES="never ended nosuch"
+STEPS=4
+e2e_plan $((1 + 2 * 3 * STEPS))
+
+A=$E2E_A C=$E2E_C
+
+# A's call to USER is answered NOT_HERE.
+not_here() {
+	local c=$1 who=$2 callee=$3 p="$1 $2:"
+	e2e_case "$c client calls $callee ($who)"
+	e2e_check "$p $A is logged in, $callee is not" \
+		eval 'e2e_sessions "$A" && ! e2e_logged_in "$callee"'
+	e2e_check "$p $A runs talk $callee" e2e_talk "$c" "$A" 0 "$callee"
+	e2e_check "$p $A is told its party is not logged on" \
+		e2e_see "$A" 0 "[Your party is not logged on]"
+	e2e_check "$p $A's client ends (netkit on ^C), terminal restored" e2e_ends_sane "$A" 0
+	e2e_end_case
+}
+
+e2e_logged_in() {
+	who | awk -v u="$1" '$1 == u { f = 1 } END { exit !f }'
+}
+
+# A session of C that has ended: its utmp record is now DEAD_PROCESS.
+end_session_of_c() {
+	e2e_session "$C" || return 1
+	e2e_stop_session "$C"
+	utmpdump /run/utmp 2>/dev/null | grep -q "^\[8\] .*\[$C *\]"
+}
+
+e2e_check "talkd starts and listens on UDP 518" e2e_start_daemon || exit 1
+for c in $CLIENTS; do
+	for callee in $CALLEES; do
+		case $callee in
+		never) not_here "$c" "never logged in" "$C" ;;
+		ended) end_session_of_c && not_here "$c" "session ended" "$C" ;;
+		nosuch) not_here "$c" "no such user" talke2enone ;;
+		esac
+	done
+done
