@@ -9,6 +9,7 @@
 #define TALKD_H
 
 #include <netinet/in.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -120,12 +121,18 @@ struct tty_choice {
 	char line[TTY_SIZE + 1];	/* "pts/3" */
 };
 /*
- * Find the callee's tty in utmp (USER_PROCESS entries of user).  With an
- * empty want: the group-writable tty with the largest atime.  Returns
- * SUCCESS, NOT_HERE (no session, or want is not one of the user's lines),
- * PERMISSION_DENIED (all sessions mesg n) or FAILED.
+ * utmp sessions, re-read only when the file changes (fstat identity).
  */
-enum ctl_answer find_user(const char *utmp_path, const char *user,
+struct utmp_cache;
+struct utmp_cache *utmp_cache_new(const char *path);
+void utmp_cache_free(struct utmp_cache *);
+/*
+ * Find the callee's tty (USER_PROCESS entries of user whose /dev/<line> is
+ * owned by uid).  With an empty want: the group-writable tty with the
+ * largest atime.  Returns SUCCESS, NOT_HERE (no session, or want is not one
+ * of the user's lines), PERMISSION_DENIED (all sessions mesg n) or FAILED.
+ */
+enum ctl_answer find_user(struct utmp_cache *, const char *user, uid_t uid,
 	    const char *want, struct tty_choice *out);
 /* Escape everything outside printable ASCII, C style (\033, \n); bounded. */
 size_t vis_str(char *dst, size_t dstlen, const char *src, size_t srclen);
@@ -179,11 +186,60 @@ struct jrec {				/* NULL or 0 fields are left out */
 struct journal *journal_open(const char *path);	/* NULL path: off */
 void journal_write(struct journal *, const struct jrec *);
 void journal_reopen(struct journal *);
+/* Give the journal to the user the daemon will run as (before the drop). */
+void journal_chown(struct journal *, uid_t, gid_t);
 void journal_close(struct journal *);
 /* Encode one record (no I/O): length, or 0 when it would exceed len. */
 size_t journal_encode(char *buf, size_t len, const char *run,
 	    unsigned long long seq, const struct timespec *ts,
 	    const struct jrec *);
+
+/* ---- policy.c: access control (SPEC.md 4) --------------------------------- */
+struct policy;
+struct decision {
+	int allow;
+	const char *reason;		/* "site-allow", "site-deny", ... */
+	char rule[192];			/* deciding rule(s), "default" if none */
+};
+/*
+ * Decide a request for local user callee from caller at addr (host order).
+ * A NULL policy is the embedded default: allow everything (non-strict).
+ */
+void policy_decide(struct policy *, const char *callee, const char *caller,
+	    uint32_t addr, struct decision *);
+
+/* ---- process.c: requests ------------------------------------------------- */
+struct server {
+	struct table *table;
+	struct ringer *ringer;
+	struct resolver *resolver;
+	struct journal *journal;
+	struct utmp_cache *utmp;
+	struct policy *policy;
+	char hostname[256];
+	int logging;			/* -l: log requests */
+	/* this host's addresses, for LEAVE_INVITE */
+	uint32_t *local;
+	size_t nlocal;
+	int64_t local_at;
+	/* malformed packets: one journal record per reason per second */
+	struct malformed {
+		const char *why;
+		unsigned long count;
+		int64_t last;
+		struct sockaddr_in src;
+		const char *answer;
+	} bad[8];
+};
+
+void process_request(struct server *, const struct ctl_msg *,
+	    const struct sockaddr_in *src, struct ctl_resp *, int64_t now);
+/* A packet that does not decode; answer is NULL when it gets no reply. */
+void process_malformed(struct server *, const struct sockaddr_in *src,
+	    const char *why, const char *answer, int64_t now);
+void process_flush_malformed(struct server *, int64_t now, int force);
+void process_expire(struct server *, int64_t now);
+int  process_is_local(struct server *, uint32_t addr, int64_t now);
 
 /* ---- log.c --------------------------------------------------------------- */
 void log_init(int foreground, int verbose);

@@ -1,0 +1,64 @@
+#!/bin/bash
+# Modes and operation: inetd wait-mode and systemd socket activation with
+# idle exit, a refused IPv6 socket, the privilege drop, -n, usage errors,
+# expiry (-r) and the table caps.
+. "$(dirname "$0")/lib.sh"
+need_root
+plan 20
+P=$((20000 + RANDOM % 30000))
+
+# inetd: the socket on fd 0; exits after -i seconds idle.
+"$B/tools/sockexec" inetd 127.0.0.1:$P "$B/talkd" -i 1 --journal "$T/j1" --utmp "$T/utmp" --user nobody 2>"$T/inetd.log" &
+ip=$!; _pids="$_pids $ip"
+r=$("$NTALK" 127.0.0.1:$P lookup a b | field answer)
+is "inetd mode answers on the inherited socket" "$r" NOT_HERE
+for i in $(seq 1 60); do kill -0 $ip 2>/dev/null || break; sleep 0.1; done
+not_ok "inetd mode exits after the idle timeout (-i 1)" kill -0 $ip
+wait $ip; is "and exits 0" "$?" 0
+grep -q '"event":"daemon.stop","msg":"idle"' "$T/j1"; _result $? "journal records the idle stop"
+
+# systemd: fd 3 with LISTEN_FDS/LISTEN_PID.
+P2=$((P + 1))
+"$B/tools/sockexec" systemd 127.0.0.1:$P2 "$B/talkd" -i 1 --journal "$T/j2" --utmp "$T/utmp" --user nobody 2>"$T/sd.log" &
+sp=$!; _pids="$_pids $sp"
+r=$("$NTALK" 127.0.0.1:$P2 invite thor sif | field answer)
+is "systemd socket activation answers" "$r" SUCCESS
+for i in $(seq 1 60); do kill -0 $sp 2>/dev/null || break; sleep 0.1; done
+not_ok "systemd mode exits after the idle timeout" kill -0 $sp
+
+# An IPv6 socket is refused with an actionable message.
+"$B/tools/sockexec" inet6 127.0.0.1:$P "$B/talkd" --foreground --journal "$T/j3" --user nobody 2>"$T/v6.log"
+is "IPv6 socket on fd 0: exit 1" "$?" 1
+grep -q 'udp4' "$T/v6.log"; _result $? "and the message says to use udp4"
+
+# Standalone with privilege drop.
+start_daemon --user nobody || exit 1
+st=/proc/$DPID/status
+like "runs as nobody" "$(awk '/^Uid:/ {print $2,$3,$4,$5}' $st)" "^$(id -u nobody) $(id -u nobody) $(id -u nobody) $(id -u nobody)$"
+like "in group tty" "$(awk '/^Gid:/ {print $2,$3,$4,$5}' $st)" "^$(getent group tty | cut -d: -f3)( $(getent group tty | cut -d: -f3)){3}$"
+is "with only tty as supplementary group" "$(awk '/^Groups:/ {print $2}' $st)" "$(getent group tty | cut -d: -f3)"
+is "no_new_privs set" "$(awk '/^NoNewPrivs:/ {print $2}' $st)" 1
+is "no capabilities left" "$(awk '/^CapEff:/ {print $2}' $st)" 0000000000000000
+stop_daemon
+
+"$B/talkd" --foreground --listen 127.0.0.1:$P --user root --journal "$T/j4" 2>"$T/root.log"
+is "--user root is refused" "$?" 1
+is "talkd -n checks the configuration" "$("$B/talkd" -n 2>&1)" "configuration OK"
+"$B/talkd" --listen nonsense 2>/dev/null; r=$?
+"$B/talkd" -r abc 2>/dev/null
+is "usage errors exit 2" "$r $?" "1 2"
+
+# Expiry: -r 1; an entry older than its ttl is really removed.
+start_daemon --user nobody -r 1 || exit 1
+send invite thor sif >/dev/null
+is "invitation is there" "$(send lookup sif thor | field answer)" SUCCESS
+sleep 2.2
+is "and gone after the request ttl" "$(send lookup sif thor | field answer)" NOT_HERE
+grep -q '"event":"invite.expired"' "$T/journal"; _result $? "expiry is journaled"
+stop_daemon
+
+# Caps: per source; nothing stored is lost; other sources unaffected.
+start_daemon --user nobody --max-per-source 3 || exit 1
+for i in 1 2 3 4; do a[$i]=$(send invite "u$i" sif pid=$i | field answer); done
+is "4th invitation from one source: FAILED" "${a[1]}${a[2]}${a[3]}${a[4]}" SUCCESSSUCCESSSUCCESSFAILED
+finish
