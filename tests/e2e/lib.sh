@@ -127,7 +127,13 @@ e2e_wait() {
 	"$@"
 }
 
-e2e_gone() { ! kill -0 "$1" 2>/dev/null; }
+# e2e_gone PID: the process has exited (a zombie counts: a daemonized tmux
+# server is reaped by whoever inherited it, maybe late).
+e2e_gone() {
+	local st
+	st=$(sed -e 's/^.*) //' "/proc/$1/stat" 2>/dev/null) || return 0
+	[ "${st%% *}" = Z ]
+}
 
 # ---- namespaces ----------------------------------------------------------------
 
