@@ -41,7 +41,11 @@ E2E_INETUTILS=/usr/bin/inetutils-talk
 E2E_A=talke2ea
 E2E_B=talke2eb
 E2E_C=talke2ec
-E2E_PROMPT='e2e$ '
+# The prompt shows bash's command number and the last exit status, so
+# the end of a client shows as a new number even when it died of SIGINT
+# (bash then drops the rest of the command line: no "; echo" would run).
+E2E_PS1='e2e[\#:$?]$ '
+E2E_PROMPT='e2e['
 
 E2E_N=0			# TAP test number
 E2E_FAILS=0
@@ -247,7 +251,7 @@ e2e_tmux() {
 	tmux -S "$E2E_DIR/tmux/tmux-$(id -u "$u")/e2e" "$@"
 }
 
-e2e_shell() { echo "env PS1='$E2E_PROMPT' bash --noprofile --norc -i"; }
+e2e_shell() { echo "env PS1='$E2E_PS1' bash --noprofile --norc -i"; }
 
 # e2e_session USER: a tmux server of USER with one window (0) at a prompt,
 # its tty registered in utmp.
@@ -347,26 +351,31 @@ e2e_client() {
 	esac
 }
 
-# e2e_talk CLIENT USER WINDOW ARG...: start a client in a window, followed
-# by an echo of its exit status that e2e_client_done waits for, and wait
+# e2e_talk CLIENT USER WINDOW ARG...: start a client in a window and wait
 # until it runs (or has already ended: a refused call may end at once).
-E2E_RUN=0
-declare -A E2E_LAST_RUN
+declare -A E2E_NEXT_PROMPT
 e2e_talk() {
-	local prog u=$2 w=$3
+	local prog u=$2 w=$3 n
 	prog=$(e2e_client "$1") || return 1
 	shift 3
-	E2E_RUN=$((E2E_RUN + 1))
-	E2E_LAST_RUN[$u:$w]=$E2E_RUN
-	# The command line shows $((1000+$?)), the output 1000 + the status.
-	e2e_type "$u" "$w" "$prog $*; echo talk-run-$E2E_RUN-status-\$((1000+\$?))" &&
+	n=$(e2e_prompt_number "$u" "$w") || return 1
+	E2E_NEXT_PROMPT[$u:$w]=$((n + 1))
+	e2e_type "$u" "$w" "$prog $*" &&
 		e2e_wait "$E2E_TIMEOUT" e2e_started "$u" "$w" "$(basename "$prog")"
+}
+
+# The number of the last prompt on the screen.
+e2e_prompt_number() {
+	local n
+	n=$(e2e_screen "$1" "$2" | grep -oE 'e2e\[[0-9]+:' | tail -n 1 | sed -e 's/^e2e\[\([0-9]*\):$/\1/')
+	[[ $n =~ ^[0-9]+$ ]] && echo "$n"
 }
 
 e2e_started() { e2e_running "$1" "$2" "$3" || e2e_client_ended "$1" "$2"; }
 
+# The prompt after the client's command line is on the screen.
 e2e_client_ended() {
-	e2e_screen "$1" "$2" | grep -qE -- "talk-run-${E2E_LAST_RUN[$1:$2]:-0}-status-1[0-9]{3}"
+	e2e_screen_has "$1" "$2" "e2e[${E2E_NEXT_PROMPT[$1:$2]:-0}:"
 }
 
 # e2e_client_done USER WINDOW: the client started there has ended.
