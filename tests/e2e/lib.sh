@@ -425,11 +425,13 @@ e2e_line_reaches() {
 	e2e_type "$1" "$2" "$5" && e2e_see "$3" "$4" "$5"
 }
 
-# e2e_journal_has EVENT COUNT: the journal holds at least COUNT records
-# naming EVENT (waits a little: the daemon may write after it answers).
-e2e_journal_has() { e2e_wait 5 e2e_journal_count "$1" "$2"; }
+# e2e_journal_has EVENT COUNT [ANSWER]: the journal holds at least COUNT
+# records of EVENT (with that answer).  Waits a little: the daemon may
+# write after it answers.
+e2e_journal_has() { e2e_wait 5 e2e_journal_count "$@"; }
 e2e_journal_count() {
-	[ "$(grep -cF -- "$1" "$E2E_DIR/journal" 2>/dev/null)" -ge "$2" ]
+	[ "$(grep -F "\"event\":\"$1\"" "$E2E_DIR/journal" 2>/dev/null |
+		grep -cF "\"answer\":\"${3:-}")" -ge "$2" ]
 }
 
 # e2e_no_banner USER WINDOW: no daemon banner on that screen.

@@ -10,8 +10,8 @@ e2e_enter "$@"
 
 CLIENTS="netkit inetutils"
 CALLEES="never ended nosuch"
-STEPS=4
-e2e_plan $((1 + 2 * 3 * STEPS))
+STEPS=5
+e2e_plan $((1 + 2 * (3 * STEPS + 1)))
 
 A=$E2E_A C=$E2E_C
 
@@ -19,12 +19,17 @@ A=$E2E_A C=$E2E_C
 not_here() {
 	local c=$1 who=$2 callee=$3 p="$1 $2:"
 	e2e_case "$c client calls $callee ($who)"
+	[ "$who" = "session ended" ] &&
+		e2e_check "$p $callee logs in and out (DEAD_PROCESS in utmp)" end_session_of_c
 	e2e_check "$p $A is logged in, $callee is not" \
 		eval 'e2e_sessions "$A" && ! e2e_logged_in "$callee"'
 	e2e_check "$p $A runs talk $callee" e2e_talk "$c" "$A" 0 "$callee"
 	e2e_check "$p $A is told its party is not logged on" \
 		e2e_see "$A" 0 "[Your party is not logged on]"
 	e2e_check "$p $A's client ends (netkit on ^C), terminal restored" e2e_ends_sane "$A" 0
+	N=$((N + 1))
+	e2e_check "$p the journal has $N announce.refused NOT_HERE records" \
+		e2e_journal_has announce.refused "$N" NOT_HERE
 	e2e_end_case
 }
 
@@ -40,11 +45,12 @@ end_session_of_c() {
 }
 
 e2e_check "talkd starts and listens on UDP 518" e2e_start_daemon || exit 1
+N=0
 for c in $CLIENTS; do
 	for callee in $CALLEES; do
 		case $callee in
 		never) not_here "$c" "never logged in" "$C" ;;
-		ended) end_session_of_c && not_here "$c" "session ended" "$C" ;;
+		ended) not_here "$c" "session ended" "$C" ;;
 		nosuch) not_here "$c" "no such user" talke2enone ;;
 		esac
 	done
