@@ -20,8 +20,9 @@
 #     may mount it without gid=/mode= (ptys 0600 in the user's own group,
 #     which no talk daemon can ring), and a private instance also keeps our
 #     pty numbers apart from the host's;
-#   - if the host name does not resolve, binds a copy of /etc/hosts with
-#     "127.0.1.1 <hostname>" (as Debian's installer writes it) over it.
+#   - binds a copy of /etc/hosts over it in which the host name is
+#     127.0.1.1, as Debian's installer writes it, so both clients really
+#     send to an address other than 127.0.0.1.
 #
 # Users and panes.  Each test user gets its own tmux server, started as that
 # user (so the pane ptys are that user's), with a clean environment, a plain
@@ -31,11 +32,14 @@
 # capture-pane.  Every wait polls in 0.2 s steps with a bound.
 #
 # Environment: TALKD_BUILD (absolute build folder, from make), E2E_TIMEOUT
-# (seconds per wait, default 15), E2E_KEEP=1 keeps the test folder.
+# (seconds per wait, default 15), E2E_KEEP=1 keeps the test folder,
+# E2E_HOST_ADDR (the host name's address in the namespace, default
+# 127.0.1.1; 127.0.0.1 makes every client use 127.0.0.1 only).
 
 set -u
 
 E2E_TIMEOUT=${E2E_TIMEOUT:-15}
+E2E_HOST_ADDR=${E2E_HOST_ADDR:-127.0.1.1}
 E2E_NETKIT=/usr/bin/netkit-ntalk
 E2E_INETUTILS=/usr/bin/inetutils-talk
 E2E_A=talke2ea
@@ -53,6 +57,7 @@ E2E_CASE_BROKEN=	# set by a failed check: later checks of the case skip
 E2E_SERVERS=()		# users whose tmux server is running
 E2E_DAEMON_PID=
 E2E_DIR=
+E2E_JOURNAL_MARK=0	# journal lines before the current case
 
 # ---- TAP -----------------------------------------------------------------------
 
@@ -92,6 +97,7 @@ e2e_check() {
 
 e2e_case() {
 	E2E_CASE_BROKEN=
+	E2E_JOURNAL_MARK=$(e2e_journal_lines)
 	echo "# --- $*"
 }
 
@@ -187,11 +193,16 @@ e2e_setup_ns() {
 	fi
 	mount -t devpts -o "newinstance,gid=$ttygid,mode=0620,ptmxmode=0666" e2e-pts /dev/pts &&
 		mount --bind /dev/pts/ptmx /dev/ptmx || return 1
+	# The host name on 127.0.1.1, as Debian's installer writes it, whatever
+	# the host's file says: the clients then send to 127.0.1.1 (netkit from
+	# a socket connected there, inetutils bound there) and the banner names
+	# callers on 127.0.0.1 "localhost".
 	host=$(hostname)
-	if ! getent hosts "$host" >/dev/null; then
-		{ cat /etc/hosts; echo "127.0.1.1	$host"; } >"$E2E_DIR/hosts" &&
-			mount --bind "$E2E_DIR/hosts" /etc/hosts || return 1
-	fi
+	{
+		awk -v h="$host" '{ for (i = 2; i <= NF; i++) if ($i == h || index($i, h ".") == 1) next } { print }' /etc/hosts
+		echo "$E2E_HOST_ADDR	$host"
+	} >"$E2E_DIR/hosts" && mount --bind "$E2E_DIR/hosts" /etc/hosts || return 1
+	[ "$(getent hosts "$host" | awk '{ print $1 }')" = "$E2E_HOST_ADDR" ]
 }
 
 # Test users: created once and left for the next run.
@@ -425,14 +436,15 @@ e2e_line_reaches() {
 	e2e_type "$1" "$2" "$5" && e2e_see "$3" "$4" "$5"
 }
 
-# e2e_journal_has EVENT COUNT [ANSWER]: the journal holds at least COUNT
-# records of EVENT (with that answer).  Waits a little: the daemon may
-# write after it answers.
+# e2e_journal_has EVENT COUNT [ANSWER]: since the case began, the journal
+# got at least COUNT records of EVENT (with that answer).  Waits a little:
+# the daemon may write after it answers.
 e2e_journal_has() { e2e_wait 5 e2e_journal_count "$@"; }
 e2e_journal_count() {
-	[ "$(grep -F "\"event\":\"$1\"" "$E2E_DIR/journal" 2>/dev/null |
-		grep -cF "\"answer\":\"${3:-}")" -ge "$2" ]
+	[ "$(tail -n +$((E2E_JOURNAL_MARK + 1)) "$E2E_DIR/journal" 2>/dev/null |
+		grep -F "\"event\":\"$1\"" | grep -cF "\"answer\":\"${3:-}")" -ge "$2" ]
 }
+e2e_journal_lines() { wc -l <"$E2E_DIR/journal" 2>/dev/null || echo 0; }
 
 # e2e_no_banner USER WINDOW: no daemon banner on that screen.
 e2e_no_banner() { ! e2e_screen_has "$1" "$2" "Talk_Daemon"; }
