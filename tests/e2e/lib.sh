@@ -404,12 +404,29 @@ e2e_hang_up() {
 # and leaves the terminal sane.
 e2e_ends_sane() { e2e_hang_up "$1" "$2" && e2e_tty_sane "$1" "$2"; }
 
-# e2e_banner_for USER WINDOW CALLER: the daemon's three banner lines.
-e2e_banner_for() {
-	local u=$1 w=$2 caller=$3
-	e2e_see "$u" "$w" "Message from Talk_Daemon@" &&
-		e2e_see "$u" "$w" "talk: connection requested by $caller@" &&
-		e2e_see "$u" "$w" "talk: respond with:  talk $caller@"
+# e2e_banner_for USER WINDOW CALLER: the daemon's banner for CALLER shows,
+# its lines as the spec words them: "Message from Talk_Daemon@<this host>
+# at <h>:<mm> ...", "talk: connection requested by CALLER@<host>." and
+# "talk: respond with:  talk CALLER@<host>", the same <host> in both.
+e2e_banner_for() { e2e_wait "${4:-$E2E_TIMEOUT}" e2e_banner_now "$@"; }
+
+e2e_banner_now() {
+	local scr me h1 h2
+	scr=$(e2e_screen "$1" "$2") || return 1
+	me=$(hostname | sed -e 's/[].[\*^$]/\\&/g')
+	grep -qE "^Message from Talk_Daemon@$me at ([0-9]|1[0-9]|2[0-3]):[0-5][0-9] \.\.\. *\$" <<<"$scr" || return 1
+	h1=$(sed -n -e "s/^talk: connection requested by $3@\([^ ]*\)\. *\$/\1/p" <<<"$scr" | tail -n 1)
+	h2=$(e2e_respond_host "$3" <<<"$scr")
+	[ -n "$h1" ] && [ "$h1" = "$h2" ]
+}
+
+e2e_respond_host() { sed -n -e "s/^talk: respond with:  talk $1@\([^ ]*\) *\$/\1/p" | tail -n 1; }
+
+# e2e_respond USER WINDOW CALLER: the CALLER@HOST the banner tells to run.
+e2e_respond() {
+	local h
+	h=$(e2e_screen "$1" "$2" | e2e_respond_host "$3")
+	[ -n "$h" ] && echo "$3@$h"
 }
 
 # e2e_sessions USER...: a tmux server (window 0 at a prompt) per user.
@@ -444,7 +461,7 @@ e2e_journal_count() {
 	[ "$(tail -n +$((E2E_JOURNAL_MARK + 1)) "$E2E_DIR/journal" 2>/dev/null |
 		grep -F "\"event\":\"$1\"" | grep -cF "\"answer\":\"${3:-}")" -ge "$2" ]
 }
-e2e_journal_lines() { wc -l <"$E2E_DIR/journal" 2>/dev/null || echo 0; }
+e2e_journal_lines() { wc -l 2>/dev/null <"$E2E_DIR/journal" || echo 0; }
 
 # e2e_no_banner USER WINDOW: no daemon banner on that screen.
 e2e_no_banner() { ! e2e_screen_has "$1" "$2" "Talk_Daemon"; }

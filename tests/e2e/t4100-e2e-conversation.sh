@@ -2,7 +2,7 @@
 # A real conversation through talkd, for each client and across them.
 #
 # For each (caller client, callee client) pair: user A runs `talk B`; B's
-# pane shows the daemon's banner; B runs `talk A`; both sides show
+# pane shows the daemon's banner; B runs the `talk A@HOST` it gives; both sides show
 # "[Connection established]"; a line typed on each side shows on the other;
 # Ctrl-C on A ends both clients and both terminals are restored.  The
 # journal must hold an announce.rung record for each call.
@@ -23,7 +23,9 @@ conversation() {
 	e2e_check "$p $A runs talk $B" e2e_talk "$ca" "$A" 0 "$B"
 	e2e_check "$p $B's terminal shows the banner" e2e_banner_for "$B" 0 "$A"
 	e2e_check "$p $A waits for its party" e2e_see "$A" 0 "[Waiting for your party to respond]"
-	e2e_check "$p $B answers with talk $A" e2e_talk "$cb" "$B" 0 "$A"
+	echo "# the banner says: talk $(e2e_respond "$B" 0 "$A")"
+	e2e_check "$p $B answers with the banner's talk $A@HOST" \
+		eval 'e2e_talk "$cb" "$B" 0 "$(e2e_respond "$B" 0 "$A")"'
 	e2e_check "$p $A shows [Connection established]" e2e_see "$A" 0 "[Connection established]"
 	e2e_check "$p $B shows [Connection established]" e2e_see "$B" 0 "[Connection established]"
 	e2e_check "$p $A's line shows on $B's screen" \
