@@ -75,9 +75,11 @@ BUILD_PKGS = gcc make pkg-config libc6-dev libyaml-dev libpcre2-dev libsqlite3-d
 TEST_PKGS  = libcmocka-dev perl clang libclang-rt-14-dev mandoc tmux talk \
              inetutils-talk iproute2 util-linux passwd sqlite3 cppcheck libutempter0
 
-.PHONY: all deps deps-build deps-test run check unit integration e2e fuzz-smoke \
+.PHONY: all deps deps-build deps-test run check unit integration e2e fuzz-smoke bench \
         fuzz lint tools install clean test-update
 .DEFAULT_GOAL := all
+.SECONDARY:
+.DELETE_ON_ERROR:
 
 all: $(O)/talkd $(O)/talkctl
 
@@ -131,6 +133,7 @@ $(O)/talkctl: $(O)/obj/talkctl/talkctl.o $(LIBTALKCTL) $(LIBDB) $(LIBACL)
 	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(YAML_LIBS) $(PCRE_LIBS) $(SQLITE_LIBS)
 
 $(O)/tests/unit/%: $(O)/obj/tests/unit/%.o $(ALL_LIBS)
+	@mkdir -p $(@D)
 	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(YAML_LIBS) $(PCRE_LIBS) $(SQLITE_LIBS) $(CMOCKA_LIBS) -lutil
 
 $(O)/tools/%: tests/tools/%.c | deps-build
@@ -167,6 +170,10 @@ integration: deps-test $(TEST_BINS)
 e2e: deps-test $(TEST_BINS)
 	prove -f $(sort $(wildcard tests/e2e/t*.sh))
 
+# ---- benchmarks (ratios against baselines measured in the same run) --------
+bench: deps-test $(O)/talkd $(TOOL_BIN)
+	bash tests/bench/run.sh
+
 # ---- fuzzing (clang libFuzzer; the library sources are rebuilt with clang) --------
 FO = $(O)/fuzzobj
 FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer-no-link,address,undefined
@@ -183,10 +190,12 @@ FUZZ_RUNS ?= 20000
 fuzz-smoke: $(FUZZ_BIN)
 	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); c=tests/fuzz/corpus/$$n; mkdir -p $$c; \
 	  echo "fuzz: $$n ($(FUZZ_RUNS) runs)"; \
-	  $$f -runs=$(FUZZ_RUNS) -max_len=4096 -timeout=10 -rss_limit_mb=2048 $$c >$(O)/fuzz/$$n.log 2>&1 || { tail -40 $(O)/fuzz/$$n.log; exit 1; }; \
+	  mkdir -p $(O)/fuzz/$$n.new; \
+	  $$f -runs=$(FUZZ_RUNS) -max_len=4096 -timeout=10 -rss_limit_mb=2048 -artifact_prefix=$(O)/fuzz/$$n- $(O)/fuzz/$$n.new $$c >$(O)/fuzz/$$n.log 2>&1 || { tail -40 $(O)/fuzz/$$n.log; exit 1; }; \
 	  tail -1 $(O)/fuzz/$$n.log; done
 fuzz: $(FUZZ_BIN)
-	@for f in $(FUZZ_BIN); do n=$$(basename $$f); $$f -max_total_time=$${FUZZ_SECONDS:-60} tests/fuzz/corpus/$$n || exit 1; done
+	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p $(O)/fuzz/$$n.corpus; \
+	  $$f -max_total_time=$${FUZZ_SECONDS:-60} $(O)/fuzz/$$n.corpus tests/fuzz/corpus/$$n || exit 1; done
 
 # ---- lint ------------------------------------------------------------------------
 BANNED = '\b(sprintf|vsprintf|strcpy|strcat|strncpy|strtok|atoi|atol|gets)[[:space:]]*\('

@@ -85,6 +85,13 @@ int  acl_parse_file(const char *path, enum acl_fmt fmt, struct acl **out,
 int  acl_parse_buf(const char *name, const char *buf, size_t len,
 	    enum acl_fmt fmt, struct acl **out, struct acl_err *err);
 
+/*
+ * A legacy site file (talkd -a) with no format detection, so that a
+ * program using only this, the cache and ~/.talkrc links without libyaml.
+ */
+int  acl_parse_legacy_file(const char *path, struct acl **out,
+	    struct acl_err *err);
+
 /* Compiled cache: atomic write (mkstemp, fsync, rename); validating load. */
 int  acl_cache_write(const struct acl *policy, const char *path,
 	    struct acl_err *err);
@@ -184,5 +191,17 @@ void acl_mentions(const struct acl *policy, acl_mention_fn *fn, void *ctx);
  */
 typedef void acl_warn_fn(void *ctx, const struct acl_err *w);
 size_t acl_lint(const struct acl *policy, acl_warn_fn *fn, void *ctx);
+
+/*
+ * Like acl_parse_buf and acl_parse_file, but every error, up to 20, also
+ * goes to fn (the first one also fills *err), for talkctl acl check.  The
+ * legacy parser reports every bad line; YAML stops at the first error.
+ */
+typedef void acl_err_fn(void *ctx, const struct acl_err *e);
+int  acl_parse_buf_all(const char *name, const char *buf, size_t len,
+	    enum acl_fmt fmt, struct acl **out, struct acl_err *err,
+	    acl_err_fn *fn, void *ctx);
+int  acl_parse_file_all(const char *path, enum acl_fmt fmt, struct acl **out,
+	    struct acl_err *err, acl_err_fn *fn, void *ctx);
 
 #endif

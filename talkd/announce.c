@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <utmp.h>
 
@@ -30,7 +31,7 @@ struct utmp_cache {
 	dev_t dev;
 	ino_t ino;
 	off_t size;
-	struct timespec mtime;
+	struct timespec mtime, ctime, read_at;
 	int valid;
 	struct session *s;
 	size_t n, cap;
@@ -93,12 +94,22 @@ utmp_refresh(struct utmp_cache *c)
 		close(fd);
 		return -1;
 	}
+	/*
+	 * Same identity means unchanged only when the file was last modified
+	 * clearly before we read it (git's "racy clean" rule): file times tick
+	 * coarsely, so a rewrite of a record in place (same size) in the same
+	 * tick as our read keeps the same mtime.
+	 */
 	if (c->valid && st.st_dev == c->dev && st.st_ino == c->ino &&
 	    st.st_size == c->size && st.st_mtim.tv_sec == c->mtime.tv_sec &&
-	    st.st_mtim.tv_nsec == c->mtime.tv_nsec) {
+	    st.st_mtim.tv_nsec == c->mtime.tv_nsec &&
+	    st.st_ctim.tv_sec == c->ctime.tv_sec &&
+	    st.st_ctim.tv_nsec == c->ctime.tv_nsec &&
+	    st.st_mtim.tv_sec + 1 < c->read_at.tv_sec) {
 		close(fd);
 		return 0;
 	}
+	clock_gettime(CLOCK_REALTIME, &c->read_at);
 	c->n = 0;
 	while ((r = read(fd, &u, sizeof(u))) == (ssize_t)sizeof(u)) {
 		size_t ul, ll;
@@ -131,6 +142,7 @@ utmp_refresh(struct utmp_cache *c)
 	c->ino = st.st_ino;
 	c->size = st.st_size;
 	c->mtime = st.st_mtim;
+	c->ctime = st.st_ctim;
 	c->valid = 1;
 	return 0;
 }

@@ -218,18 +218,21 @@ static int
 write_one(struct journal *j, const char *rec, size_t len)
 {
 	ssize_t n;
+	off_t end;
 
 	if (j->fd < 0)
 		return -1;
 	n = write(j->fd, rec, len);
 	if (n == (ssize_t)len)
 		return 0;
-	if (n > 0) {
+	if (n > 0 && (end = lseek(j->fd, 0, SEEK_END)) >= n) {
 		/*
-		 * A short write leaves a torn line; end it so the next record
-		 * starts on its own line (readers reject the torn one).
+		 * A short write (disk full) left part of a record: cut it off,
+		 * so the record can be written whole later and the next one
+		 * does not start mid-line.  The daemon is the only writer.
 		 */
-		(void)!write(j->fd, "\n", 1);
+		if (ftruncate(j->fd, end - n) < 0)
+			(void)!write(j->fd, "\n", 1);
 	}
 	return -1;
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "talkd/talkd.h"
@@ -387,7 +388,9 @@ main(int argc, char **argv)
 	int socks[MAX_SOCKS], inherited;
 	size_t nsocks, i;
 	int64_t last_msg, idle_ms;
-	char *journal_path;
+	char *journal_path, *cache_path;
+	int cache_required, opener;
+	pid_t opener_pid;
 
 	parse_opts(argc, argv, &o);
 	log_init(o.foreground, o.verbose);
@@ -400,7 +403,19 @@ main(int argc, char **argv)
 	if (o.ttl < 60)
 		log_warnx("-r %ld: clients refresh invitations every 30 "
 		    "seconds; less than 60 drops live invitations", o.ttl);
+	cache_required = o.acl_cache != NULL;
+	cache_path = o.acl_cache ? strdup(o.acl_cache) :
+	    state_path(o.state_dir, "acl.cache");
+	if (o.acl_file && o.acl_cache)
+		fatalx("-a and --acl-cache both name a site policy; use one");
 	if (o.check_only) {
+		if ((s.policy = policy_new(o.acl_file ? NULL : cache_path,
+		    cache_required, o.acl_file, o.strict, -1)) == NULL) {
+			fprintf(stderr, "talkd: configuration invalid\n");
+			return 1;
+		}
+		policy_free(s.policy);
+		free(cache_path);
 		printf("configuration OK\n");
 		return 0;
 	}
@@ -424,6 +439,11 @@ main(int argc, char **argv)
 		fatal("journal");
 	if (geteuid() == 0)
 		journal_chown(s.journal, ps.uid, ps.gid);
+
+	opener = opener_start(&ps, &opener_pid);
+	if ((s.policy = policy_new(o.acl_file ? NULL : cache_path,
+	    cache_required, o.acl_file, o.strict, opener)) == NULL)
+		fatalx("no usable site policy; refusing to start");
 
 	privsep_drop(&ps);
 	if (chdir("/") < 0)
@@ -458,10 +478,12 @@ main(int argc, char **argv)
 		if (got_hup) {
 			got_hup = 0;
 			journal_reopen(s.journal);
-			log_info("SIGHUP: journal reopened");
+			policy_reload(s.policy, now_ms(), 1);
+			log_info("SIGHUP: journal reopened, policy reloaded");
 		}
 		process_expire(&s, now);
 		process_flush_malformed(&s, now, 0);
+		policy_reload(s.policy, now, 0);
 		if (idle_ms > 0 && now - last_msg >= idle_ms &&
 		    ringer_pending(s.ringer) == 0) {
 			log_info("idle for %ld s, exiting", o.idle);
@@ -475,6 +497,8 @@ main(int argc, char **argv)
 		}
 		nr = ringer_pollfds(s.ringer, pfd + np, MAX_POLL - np);
 		timeout = o.tick * 1000;
+		if (!o.acl_file)	/* watch the policy cache once a second */
+			timeout = min_timeout(timeout, 1000);
 		timeout = min_timeout(timeout, table_next_expiry(s.table, now));
 		timeout = min_timeout(timeout, ringer_next_deadline(s.ringer,
 		    now));
@@ -515,6 +539,12 @@ main(int argc, char **argv)
 	ringer_free(s.ringer);
 	table_free(s.table);
 	utmp_cache_free(s.utmp);
+	policy_free(s.policy);
+	if (opener >= 0)
+		close(opener);		/* the opener sees EOF and exits */
+	if (opener_pid > 0)
+		waitpid(opener_pid, NULL, 0);
+	free(cache_path);
 	free(s.local);
 	free(journal_path);
 	for (i = 0; i < nsocks; i++)

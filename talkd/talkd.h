@@ -134,7 +134,7 @@ void utmp_cache_free(struct utmp_cache *);
  */
 enum ctl_answer find_user(struct utmp_cache *, const char *user, uid_t uid,
 	    const char *want, struct tty_choice *out);
-/* Escape everything outside printable ASCII, C style (\033, \n); bounded. */
+/* Escape bytes outside printable ASCII as octal \ooo and \ as \\; bounded. */
 size_t vis_str(char *dst, size_t dstlen, const char *src, size_t srclen);
 /*
  * Build the banner: BEL CR LF, then the five lines padded to equal width,
@@ -207,6 +207,18 @@ struct decision {
  */
 void policy_decide(struct policy *, const char *callee, const char *caller,
 	    uint32_t addr, struct decision *);
+/*
+ * Site policy from a compiled cache (watched for changes) or a legacy file
+ * (-a, re-read on SIGHUP).  cache_required: the cache must load (it was
+ * named explicitly); otherwise a missing cache means the embedded default
+ * until one appears.  opener: channel of the ~/.talkrc opener, or -1.
+ * NULL when no good policy can be had: the daemon refuses to start.
+ */
+struct policy *policy_new(const char *cache_path, int cache_required,
+	    const char *legacy_path, int strict, int opener);
+/* Pick up a changed cache (checked at most once a second), or force. */
+void policy_reload(struct policy *, int64_t now, int force);
+void policy_free(struct policy *);
 
 /* ---- process.c: requests ------------------------------------------------- */
 struct server {

@@ -1,0 +1,111 @@
+/*
+ * ntalk-load: send COUNT ntalk requests to HOST:PORT keeping WINDOW of them
+ * in flight, and report the rate of answered requests.  For benchmarks
+ * (make bench); bounded in count and in time (-T seconds).
+ *
+ *   ntalk-load [-n COUNT] [-w WINDOW] [-T SECONDS] [-p PIDBASE] HOST:PORT TYPE L R
+ *
+ * TYPE: invite (each request a new pid: fills the table), lookup, announce.
+ * Prints: "sent=N answered=M seconds=S rate=R".
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static double
+now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+put32(uint8_t *p, uint32_t v) { p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v; }
+
+int
+main(int argc, char **argv)
+{
+	long count = 10000, window = 32, secs = 60, pidbase = 1000, sent = 0, got = 0;
+	struct sockaddr_in dst, me;
+	socklen_t sl = sizeof(me);
+	uint8_t pkt[84];
+	int c, fd, type;
+	double t0, deadline;
+	char host[64], *colon;
+
+	while ((c = getopt(argc, argv, "n:w:T:p:")) != -1) {
+		switch (c) {
+		case 'n': count = strtol(optarg, NULL, 10); break;
+		case 'w': window = strtol(optarg, NULL, 10); break;
+		case 'T': secs = strtol(optarg, NULL, 10); break;
+		case 'p': pidbase = strtol(optarg, NULL, 10); break;
+		default: return 2;
+		}
+	}
+	if (argc - optind != 4 || strlen(argv[optind]) >= sizeof(host) || count < 1 || window < 1) {
+		fprintf(stderr, "usage: ntalk-load [-n N] [-w W] [-T S] [-p PID] HOST:PORT invite|lookup|announce L R\n");
+		return 2;
+	}
+	memcpy(host, argv[optind], strlen(argv[optind]) + 1);
+	if (!(colon = strrchr(host, ':')))
+		return 2;
+	*colon = '\0';
+	memset(&dst, 0, sizeof(dst));
+	dst.sin_family = AF_INET;
+	dst.sin_port = htons((uint16_t)strtol(colon + 1, NULL, 10));
+	if (inet_pton(AF_INET, host, &dst.sin_addr) != 1)
+		return 2;
+	type = !strcmp(argv[optind + 1], "invite") ? 0 : !strcmp(argv[optind + 1], "lookup") ? 1 : 3;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&dst, sizeof(dst)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&me, &sl) < 0) {
+		perror("socket");
+		return 1;
+	}
+	{
+		int rcv = 4 << 20;
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	}
+	memset(pkt, 0, sizeof(pkt));
+	pkt[0] = 1;
+	pkt[1] = (uint8_t)type;
+	pkt[8] = 0; pkt[9] = 2;				/* addr family */
+	memcpy(pkt + 10, &me.sin_port, 2);
+	memcpy(pkt + 12, &me.sin_addr, 4);
+	pkt[24] = 0; pkt[25] = 2;			/* ctl_addr */
+	memcpy(pkt + 26, &me.sin_port, 2);
+	memcpy(pkt + 28, &me.sin_addr, 4);
+	memcpy(pkt + 44, argv[optind + 2], strnlen(argv[optind + 2], 12));
+	memcpy(pkt + 56, argv[optind + 3], strnlen(argv[optind + 3], 12));
+	t0 = now();
+	deadline = t0 + secs;
+	while (got < count && now() < deadline) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		uint8_t r[64];
+		while (sent < count && sent - got < window) {
+			put32(pkt + 40, (uint32_t)(pidbase + sent));
+			if (send(fd, pkt, sizeof(pkt), 0) < 0 && errno != ECONNREFUSED)
+				break;
+			sent++;
+		}
+		if (poll(&p, 1, 200) <= 0) {
+			/* a lost datagram: let the window move on */
+			if (sent - got >= window)
+				got++;
+			continue;
+		}
+		while (recv(fd, r, sizeof(r), MSG_DONTWAIT) > 0)
+			got++;
+	}
+	printf("sent=%ld answered=%ld seconds=%.3f rate=%.0f\n", sent, got,
+	    now() - t0, got / (now() - t0));
+	return 0;
+}
