@@ -453,13 +453,14 @@ e2e_line_reaches() {
 	e2e_type "$1" "$2" "$5" && e2e_see "$3" "$4" "$5"
 }
 
-# e2e_journal_has EVENT COUNT [ANSWER]: since the case began, the journal
-# got at least COUNT records of EVENT (with that answer).  Waits a little:
-# the daemon may write after it answers.
+# e2e_journal_has EVENT COUNT [ANSWER [TEXT]]: since the case began, the
+# journal got at least COUNT records of EVENT (with that answer, and
+# holding TEXT).  Waits a little: the daemon may write after it answers.
 e2e_journal_has() { e2e_wait 5 e2e_journal_count "$@"; }
 e2e_journal_count() {
 	[ "$(tail -n +$((E2E_JOURNAL_MARK + 1)) "$E2E_DIR/journal" 2>/dev/null |
-		grep -F "\"event\":\"$1\"" | grep -cF "\"answer\":\"${3:-}")" -ge "$2" ]
+		grep -F "\"event\":\"$1\"" | grep -F "\"answer\":\"${3:-}" |
+		grep -cF -- "${4:-}")" -ge "$2" ]
 }
 e2e_journal_lines() { wc -l 2>/dev/null <"$E2E_DIR/journal" || echo 0; }
 
