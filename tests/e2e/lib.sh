@@ -32,13 +32,13 @@
 # capture-pane.  Every wait polls in 0.2 s steps with a bound.
 #
 # Environment: TALKD_BUILD (absolute build folder, from make), E2E_TIMEOUT
-# (seconds per wait, default 15), E2E_KEEP=1 keeps the test folder,
+# (seconds per wait, default 10), E2E_KEEP=1 keeps the test folder,
 # E2E_HOST_ADDR (the host name's address in the namespace, default
 # 127.0.1.1; 127.0.0.1 makes every client use 127.0.0.1 only).
 
 set -u
 
-E2E_TIMEOUT=${E2E_TIMEOUT:-15}
+E2E_TIMEOUT=${E2E_TIMEOUT:-10}
 E2E_HOST_ADDR=${E2E_HOST_ADDR:-127.0.1.1}
 E2E_NETKIT=/usr/bin/netkit-ntalk
 E2E_INETUTILS=/usr/bin/inetutils-talk

@@ -37,7 +37,8 @@ lookup_at() {
 	local out
 	out=$("$TALKD_BUILD/tools/ntalk" -w 2000 "$1:518" lookup nobody1 nobody2) &&
 		[[ $out == *"type=LOOK_UP answer=NOT_HERE"* ]] ||
-		{ echo "# ntalk to $1: $out"; return 1; }
+		{ echo "# ntalk, its socket connected to $1:518, got: $out" \
+			"(the journal below tells whether talkd answered)"; return 1; }
 }
 
 # Real, effective, saved and file-system ids, and the groups.
