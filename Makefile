@@ -150,7 +150,7 @@ RUN_LISTEN ?= $(if $(filter 0,$(shell id -u)),127.0.0.1:518,127.0.0.1:5518)
 run: deps-build all
 	@mkdir -p $(RUN_DIR)
 	@echo "talkd: listening on $(RUN_LISTEN), files in $(RUN_DIR); Ctrl-C stops it"
-	$(O)/talkd --foreground --listen $(RUN_LISTEN) --journal $(RUN_DIR)/journal --state-dir $(RUN_DIR)
+	$(O)/talkd --foreground -l --listen $(RUN_LISTEN) --journal $(RUN_DIR)/journal --state-dir $(RUN_DIR)
 
 # ---- tests ---------------------------------------------------------------------
 # One TAP run (prove) over unit binaries, integration and e2e scripts; each

@@ -16,6 +16,9 @@
 #define MATCH_LIMIT	100000		/* pcre2 backtracking bound per rule */
 #define DEPTH_LIMIT	1000
 
+static void vfill(struct acl_err *, const char *, unsigned, unsigned,
+    const char *, va_list) __attribute__((format(printf, 5, 0)));
+
 static void
 vfill(struct acl_err *e, const char *file, unsigned line, unsigned col,
     const char *fmt, va_list ap)
@@ -234,6 +237,7 @@ acl_rule_compile(struct acl_rule *r, char *msg, size_t msgsz, size_t *erroff)
 			msg[0] = '\0';
 		return -1;
 	}
+	r->dfa = r->kind == ACL_K_BRE && acl_bre_dfa(r->re);
 	pcre2_set_match_limit(r->mc, MATCH_LIMIT);
 	pcre2_set_depth_limit(r->mc, DEPTH_LIMIT);
 	return 0;
@@ -493,14 +497,9 @@ set_eval(const struct acl_set *s, const char *name, uint32_t addr,
 			m = lo < hi && s->lits[lo].rule == i;
 			break;
 		default:
-			rc = pcre2_match(r->re, (PCRE2_SPTR)name, len, 0, 0,
-			    r->md, r->mc);
-			if (rc >= 0)
-				m = 1;
-			else if (rc == PCRE2_ERROR_NOMATCH)
-				m = 0;
-			else
-				m = r->ref.action == ACL_DENY;
+			rc = acl_re_exec(r->re, r->md, r->mc, r->dfa, name,
+			    len);
+			m = rc >= 0 ? rc : r->ref.action == ACL_DENY;
 			break;
 		}
 		if (!m)
@@ -633,6 +632,14 @@ acl_policy_add_talkrc(struct acl *policy, const char *user,
 	struct acl_trc *t;
 	size_t i;
 
+	if (talkrc == NULL || talkrc->nnets > 0 || talkrc->nusers > 0 ||
+	    talkrc->ntrcs > 0 || talkrc->ntests > 0) {
+		acl_err_set(err, policy->file, 0, 0, "a ~/.talkrc copy for "
+		    "user \"%s\" must be a plain rule set (a legacy file)",
+		    user);
+		acl_free(talkrc);
+		return -1;
+	}
 	for (i = 0; i < policy->ntrcs; i++)
 		if (strcmp(policy->trcs[i].user, user) >= 0)
 			break;

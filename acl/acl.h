@@ -107,6 +107,11 @@ int  acl_cache_open(const char *path, struct acl **out, struct acl_err *err);
  * (ACL_R_BAD_TALKRC) and also fills *err so the caller can log why.  Both
  * return 0.  -1 only for a missing file (errno ENOENT) or an I/O error.
  * stamp (may be NULL) receives the descriptor's identity.
+ * libacl's choices: an insecure file also fills *err (line 0) with why; a
+ * symbolic link (O_NOFOLLOW gives ELOOP) is insecure, so deny-all, not -1;
+ * a file over ACL_TALKRC_MAX is bad-talkrc; acl_talkrc_path returns -1
+ * with errno kept for other open errors (EACCES, ENOTDIR...).  The
+ * descriptor is read with pread from offset 0 and not closed.
  */
 #define ACL_TALKRC_MAX (64 * 1024)
 int  acl_talkrc_fd(int fd, const char *name, uid_t uid, gid_t gid,
@@ -131,6 +136,9 @@ int  acl_policy_strict(const struct acl *policy);
  * The user set is the policy's own per-user rules for q->callee (YAML
  * "users:") followed by talkrc; last match wins across both.  Pure: no I/O.
  * The verdict's rule pointers stay valid while policy and talkrc live.
+ * Not thread-safe on one policy: matching uses per-rule PCRE2 match data.
+ * A pattern that hits the PCRE2 match limit fails closed (it counts as
+ * matching for a deny rule, not matching for an allow rule).
  */
 void acl_decide(const struct acl *policy, const struct acl *talkrc,
 	    const struct acl_query *q, struct acl_verdict *v);
@@ -150,7 +158,11 @@ void acl_free(struct acl *);
 /* An empty site policy (default allow); acl_free it. */
 int  acl_policy_new(struct acl **out, struct acl_err *err);
 void acl_policy_set_strict(struct acl *policy, int strict);
-/* Attach a compiled copy of user's ~/.talkrc; takes ownership of talkrc. */
+/*
+ * Attach a compiled copy of user's ~/.talkrc; takes ownership of talkrc,
+ * also on failure (it is freed then).  Fails for a user that already has
+ * a copy, or a talkrc that is not a plain rule set.
+ */
 int  acl_policy_add_talkrc(struct acl *policy, const char *user,
 	    struct acl *talkrc, const struct acl_stamp *stamp,
 	    struct acl_err *err);

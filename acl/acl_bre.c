@@ -696,6 +696,40 @@ acl_bre_to_pcre(const char *bre, size_t len, char **out, unsigned **map,
 	return 0;
 }
 
+/*
+ * A translated BRE without back-references is matched with
+ * pcre2_dfa_match: it has no backtracking, so patterns like \(a*a*\)*b
+ * cost polynomial time instead of hitting the match limit.  (The
+ * translation only uses constructs the DFA matcher supports.)
+ */
+int
+acl_bre_dfa(const pcre2_code *re)
+{
+	uint32_t n = 1;
+
+	return pcre2_pattern_info(re, PCRE2_INFO_BACKREFMAX, &n) == 0 &&
+	    n == 0;
+}
+
+#define DFA_WS 2048
+
+/* 1 match, 0 no match, -1 a limit was hit. */
+int
+acl_re_exec(const pcre2_code *re, pcre2_match_data *md,
+    pcre2_match_context *mc, int dfa, const char *s, size_t len)
+{
+	int ws[DFA_WS], rc = PCRE2_ERROR_DFA_WSSIZE;
+
+	if (dfa)
+		rc = pcre2_dfa_match(re, (PCRE2_SPTR)s, len, 0,
+		    PCRE2_DFA_SHORTEST, md, mc, ws, DFA_WS);
+	if (rc == PCRE2_ERROR_DFA_WSSIZE)
+		rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, md, mc);
+	if (rc >= 0)
+		return 1;
+	return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
+}
+
 /* Translate and compile; offsets of PCRE2 errors map back to the BRE. */
 int
 acl_bre_compile(const char *bre, pcre2_code **re, size_t *erroff, char *msg,

@@ -210,14 +210,27 @@ put_policy(struct enc *e, const struct acl *a)
 	}
 }
 
+/* Fill in the header's payload size and CRC of a whole image. */
+void
+acl_cache_seal(unsigned char *img, size_t len)
+{
+	uint64_t plen = len - HDR_SIZE;
+	uint32_t crc;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		img[16 + i] = (unsigned char)(plen >> (8 * i));
+	crc = cache_crc(img, len);
+	for (i = 0; i < 4; i++)
+		img[24 + i] = (unsigned char)(crc >> (8 * i));
+}
+
 /* The whole file image: header, then payload. */
-static int
-encode(const struct acl *a, unsigned char **out, size_t *len)
+int
+acl_cache_image(const struct acl *a, unsigned char **out, size_t *len)
 {
 	struct enc e = { NULL, 0, 0, 0, 0 };
 	unsigned char hdr[HDR_SIZE];
-	uint64_t plen;
-	uint32_t crc;
 	char ver[32];
 	int i;
 
@@ -228,23 +241,18 @@ encode(const struct acl *a, unsigned char **out, size_t *len)
 		free(e.p);
 		return -1;
 	}
-	plen = e.n - HDR_SIZE;
 	memcpy(e.p, ACL_CACHE_MAGIC, 8);
 	for (i = 0; i < 4; i++) {
 		e.p[8 + i] = (unsigned char)(FORMAT_VERSION >> (8 * i));
 		e.p[12 + i] = (unsigned char)(HDR_SIZE >> (8 * i));
 		e.p[28 + i] = (unsigned char)(e.nrules >> (8 * i));
 	}
-	for (i = 0; i < 8; i++)
-		e.p[16 + i] = (unsigned char)(plen >> (8 * i));
 	memset(ver, 0, sizeof ver);
 	if (pcre2_config(PCRE2_CONFIG_VERSION, ver) < 0 ||
 	    memchr(ver, '\0', sizeof ver) == NULL)
 		memset(ver, 0, sizeof ver);
 	memcpy(e.p + 32, ver, sizeof ver);
-	crc = cache_crc(e.p, e.n);
-	for (i = 0; i < 4; i++)
-		e.p[24 + i] = (unsigned char)(crc >> (8 * i));
+	acl_cache_seal(e.p, e.n);
 	*out = e.p;
 	*len = e.n;
 	return 0;
@@ -277,8 +285,9 @@ acl_cache_write(const struct acl *policy, const char *path,
 	size_t len;
 	int fd = -1, n, e;
 
-	if (encode(policy, &img, &len) < 0) {
-		acl_err_set(err, path, 0, 0, "out of memory");
+	if (acl_cache_image(policy, &img, &len) < 0) {
+		acl_err_set(err, path, 0, 0, "cannot encode the policy (out "
+		    "of memory, or a string longer than %d bytes)", STR_MAX);
 		return -1;
 	}
 	n = snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);

@@ -37,6 +37,7 @@ struct acl_rule {
 	pcre2_code *re;
 	pcre2_match_data *md;
 	pcre2_match_context *mc;
+	int dfa;			/* match with pcre2_dfa_match */
 	char **names;			/* LIT: sorted, unique */
 	size_t nnames;
 	char **from;			/* the from tokens as written */
@@ -136,6 +137,9 @@ int  acl_bre_compile(const char *bre, pcre2_code **re, size_t *erroff,
 	    char *msg, size_t msgsz);
 int  acl_net_parse(const char *tok, struct acl_net *net, size_t *erroff,
 	    char *msg, size_t msgsz);
+int  acl_bre_dfa(const pcre2_code *re);
+int  acl_re_exec(const pcre2_code *re, pcre2_match_data *md,
+	    pcre2_match_context *mc, int dfa, const char *s, size_t len);
 int  acl_net_name_ok(const char *);
 int  acl_ipv4_parse(const char *s, size_t len, uint32_t *addr);
 int  acl_parse_legacy(const char *name, const char *buf, size_t len,
@@ -149,6 +153,8 @@ int  acl_parse_yaml(const char *name, const char *buf, size_t len,
 /* acl_cache.c */
 int  acl_cache_parse(const char *name, const unsigned char *buf, size_t len,
 	    struct acl **out, struct acl_err *err);
+void acl_cache_seal(unsigned char *img, size_t len);	/* len >= 64 */
+int  acl_cache_image(const struct acl *, unsigned char **img, size_t *len);
 #define ACL_CACHE_MAGIC "TALKACL\x01"
 
 #endif

@@ -22,8 +22,7 @@ static const char *const probes[] = { "", "a", "Z", "0", "-", "_", ".", "+",
 static int
 re_match(const struct acl_rule *r, const char *s)
 {
-	return pcre2_match(r->re, (PCRE2_SPTR)s, strlen(s), 0, 0, r->md,
-	    r->mc) >= 0;
+	return acl_re_exec(r->re, r->md, r->mc, r->dfa, s, strlen(s)) > 0;
 }
 
 /* Matches every user name (as far as the probes can tell). */
@@ -110,6 +109,33 @@ users_cover(const struct acl_rule *later, const struct acl_rule *earlier)
 	return 1;
 }
 
+/* Does some run of one of the pattern's letters make it hit the limit? */
+static int
+hits_limit(const struct acl_rule *r)
+{
+	char s[ACL_PROTO_NAME + 2];
+	const char *p;
+	int c;
+
+	for (p = r->pat; *p; p++) {
+		c = (unsigned char)*p;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9')))
+			continue;
+		memset(s, c, ACL_PROTO_NAME);
+		s[ACL_PROTO_NAME] = '\0';
+		if (acl_re_exec(r->re, r->md, r->mc, r->dfa, s,
+		    ACL_PROTO_NAME) < 0)
+			return 1;
+		s[ACL_PROTO_NAME] = '!';	/* and with a non-match at the end */
+		s[ACL_PROTO_NAME + 1] = '\0';
+		if (acl_re_exec(r->re, r->md, r->mc, r->dfa, s,
+		    ACL_PROTO_NAME) < 0)
+			return 1;
+	}
+	return 0;
+}
+
 struct lint {
 	acl_warn_fn *fn;
 	void *ctx;
@@ -160,6 +186,12 @@ lint_set(struct lint *l, const struct acl_set *s, const char *who)
 				    "least %u characters, but the talk protocol"
 				    " carries at most %d: it never matches",
 				    who, (unsigned)minlen, ACL_PROTO_NAME);
+			if (hits_limit(r))
+				warn(l, &r->ref, NULL, "pattern \"%.64s\" "
+				    "needs too much backtracking on some "
+				    "11-character names; there it counts as "
+				    "matching for deny and not for allow",
+				    r->pat);
 			if (re_match(r, ""))
 				warn(l, &r->ref, NULL, "pattern \"%.64s\" "
 				    "matches the empty string%s", r->pat,

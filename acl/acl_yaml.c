@@ -736,11 +736,17 @@ tests(struct yctx *c, const struct ynode *s)
 			return yerr(c, m, "a test needs a caller");
 		if (want(c, v, Y_SCALAR, "caller") < 0)
 			return -1;
+		if (strlen(v->val) > ACL_NAME_MAX)
+			return yerr(c, v, "name longer than %u bytes",
+			    ACL_NAME_MAX);
 		t->caller = acl_strdup(v->val);
 		if ((v = get(m, "callee")) == NULL)
 			return yerr(c, m, "a test needs a callee");
 		if (want(c, v, Y_SCALAR, "callee") < 0)
 			return -1;
+		if (strlen(v->val) > ACL_NAME_MAX)
+			return yerr(c, v, "name longer than %u bytes",
+			    ACL_NAME_MAX);
 		t->callee = acl_strdup(v->val);
 		if (t->caller == NULL || t->callee == NULL)
 			return yerr(c, m, "out of memory");
@@ -844,32 +850,74 @@ acl_parse_yaml(const char *name, const char *buf, size_t len,
 
 /* ---- writing ------------------------------------------------------------------------ */
 
+/*
+ * Decode one UTF-8 character at *s (advancing it): the code point, or -1
+ * for an invalid, overlong or surrogate sequence, as libyaml's reader.
+ */
+static long
+utf8_next(const unsigned char **s)
+{
+	const unsigned char *p = *s;
+	long cp, min;
+	int n, i;
+
+	if (p[0] < 0x80) {
+		*s = p + 1;
+		return p[0];
+	}
+	if ((p[0] & 0xe0) == 0xc0) {
+		n = 1;
+		cp = p[0] & 0x1f;
+		min = 0x80;
+	} else if ((p[0] & 0xf0) == 0xe0) {
+		n = 2;
+		cp = p[0] & 0x0f;
+		min = 0x800;
+	} else if ((p[0] & 0xf8) == 0xf0) {
+		n = 3;
+		cp = p[0] & 0x07;
+		min = 0x10000;
+	} else
+		return -1;
+	for (i = 1; i <= n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return -1;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	*s = p + n + 1;
+	return cp;
+}
+
 static int
 utf8_ok(const unsigned char *s)
 {
-	size_t n;
-
-	while (*s) {
-		if (*s < 0x80) {
-			s++;
-			continue;
-		}
-		n = (*s & 0xe0) == 0xc0 ? 1 : (*s & 0xf0) == 0xe0 ? 2 :
-		    (*s & 0xf8) == 0xf0 ? 3 : 0;
-		if (n == 0 || (*s == 0xc0 || *s == 0xc1 || *s > 0xf4))
+	while (*s)
+		if (utf8_next(&s) < 0)
 			return 0;
-		for (s++; n > 0; n--, s++)
-			if ((*s & 0xc0) != 0x80)
-				return 0;
-	}
 	return 1;
 }
 
-/* A double-quoted YAML string that reads back to the same bytes. */
+/* YAML 1.1's printable set, which libyaml enforces on the whole stream. */
+static int
+yaml_printable(long c)
+{
+	return (c >= 0x20 && c <= 0x7e) || c == 0x85 ||
+	    (c >= 0xa0 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) ||
+	    (c >= 0x10000 && c <= 0x10ffff);
+}
+
+/*
+ * A double-quoted YAML string that reads back to the same bytes: escapes
+ * stand for code points, and libyaml encodes them back as UTF-8.  Bytes
+ * that are not UTF-8 cannot be written (errno EILSEQ).
+ */
 static int
 yq(FILE *f, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *p = (const unsigned char *)s, *q;
+	long c;
 
 	if (!utf8_ok(p)) {
 		errno = EILSEQ;
@@ -877,17 +925,30 @@ yq(FILE *f, const char *s)
 	}
 	if (fputc('"', f) == EOF)
 		return -1;
-	for (; *p; p++) {
-		if (*p == '"' || *p == '\\') {
-			if (fputc('\\', f) == EOF || fputc(*p, f) == EOF)
+	while (*p) {
+		q = p;
+		c = utf8_next(&p);
+		if (c == '"' || c == '\\') {
+			if (fputc('\\', f) == EOF || fputc((int)c, f) == EOF)
 				return -1;
-		} else if (*p < 0x20 || *p == 0x7f) {
-			if (fprintf(f, "\\x%02x", *p) < 0)
+		} else if (!yaml_printable(c)) {
+			if (fprintf(f, c > 0xffff ? "\\U%08lx" : "\\u%04lx",
+			    (unsigned long)c) < 0)
 				return -1;
-		} else if (fputc(*p, f) == EOF)
+		} else if (fwrite(q, 1, (size_t)(p - q), f) != (size_t)(p - q))
 			return -1;
 	}
 	return fputc('"', f) == EOF ? -1 : 0;
+}
+
+/* Printable ASCII only, for comments. */
+static int
+plain_ascii(const char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return 0;
+	return 1;
 }
 
 static int
@@ -936,8 +997,7 @@ write_rule(FILE *f, const struct acl_rule *r, const char *indent)
 		return -1;
 	if (fputs(" }", f) == EOF)
 		return -1;
-	if (r->ref.line > 0 && utf8_ok((const unsigned char *)r->ref.file) &&
-	    strpbrk(r->ref.file, "\n\r") == NULL &&
+	if (r->ref.line > 0 && plain_ascii(r->ref.file) &&
 	    fprintf(f, "  # %s:%u:%u", r->ref.file, r->ref.line,
 	    r->ref.col) < 0)
 		return -1;

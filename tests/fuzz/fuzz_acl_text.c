@@ -9,14 +9,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct acl *a = NULL;
-	struct acl_err e;
-
-	if (acl_parse_buf("fuzz", (const char *)data, size, ACL_FMT_LEGACY, &a,
-	    &e) == 0) {
-		fuzz_exercise(a);
-		acl_free(a);
-	} else if (a != NULL || e.msg[0] == '\0')
-		abort();
+	fuzz_parse(data, size, ACL_FMT_LEGACY);
 	return 0;
 }

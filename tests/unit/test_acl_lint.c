@@ -126,6 +126,40 @@ test_names_too_long_and_empty_matches(void **state)
 }
 
 static void
+test_backtracking_limit(void **state)
+{
+	struct warns w;
+	const char *text = "allow \\(\\(a*\\)*\\)*\\2[bc]\n"
+	    "deny \\(\\(a*\\)*\\)*[bc]\n";
+	struct acl *a = parse(text);
+	struct acl_query q = { "me", "aaaaaaaaaaa", 1, 0 };
+	struct acl_verdict v;
+
+	(void)state;
+	lint(text, &w);
+	assert_true(find(&w, 1, "too much backtracking") >= 0);
+	/* without back-references the DFA matcher needs no backtracking */
+	assert_int_equal(find(&w, 2, "too much backtracking"), -1);
+	/* the allow rule fails closed: not matched, so the default decides */
+	acl_decide(NULL, a, &q, &v);
+	assert_int_equal(v.allow, 1);
+	assert_null(v.user);
+	acl_free(a);
+	/* as a deny rule it fails closed the other way */
+	a = parse("deny \\(\\(a*\\)*\\)*\\2[bc]\n");
+	acl_decide(NULL, a, &q, &v);
+	assert_int_equal(v.allow, 0);
+	assert_int_equal(v.reason, ACL_R_USER_DENY);
+	q.caller = "aab";
+	acl_decide(NULL, a, &q, &v);
+	assert_int_equal(v.allow, 0);
+	q.caller = "xyz";
+	acl_decide(NULL, a, &q, &v);
+	assert_int_equal(v.allow, 1);
+	acl_free(a);
+}
+
+static void
 test_strict_and_implicit_default(void **state)
 {
 	struct warns w;
@@ -234,6 +268,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shadowed_rules),
 		cmocka_unit_test(test_names_too_long_and_empty_matches),
+		cmocka_unit_test(test_backtracking_limit),
 		cmocka_unit_test(test_strict_and_implicit_default),
 		cmocka_unit_test(test_mentions),
 	};

@@ -83,6 +83,10 @@ decide(const struct acl *p, const char *callee, const char *caller,
 	return v->allow;
 }
 
+#define A16 "aaaaaaaaaaaaaaaa"
+#define A257 A16 A16 A16 A16 A16 A16 A16 A16 A16 A16 A16 A16 A16 A16 A16 A16 \
+	"a"
+
 struct bad {
 	const char *text;
 	unsigned line, col;
@@ -147,6 +151,9 @@ test_errors_have_positions(void **state)
 		{ "version: 1\ntalkrc:\n  sif: { stamp: { ino: x1 } }\n", 3, 24,
 		    "decimal" },
 		{ "", 1, 1, "empty policy" },
+		{ "version: 1\ntests:\n  - { caller: " A257 ", "
+		    "callee: b, from: 1.2.3.4, expect: deny }\n", 3, 15,
+		    "name longer than 256" },
 	};
 	size_t i;
 
@@ -389,6 +396,33 @@ test_round_trip_legacy_and_strange_bytes(void **state)
 	same_decisions(a, b);
 	acl_free(a);
 	acl_free(b);
+
+	/* a tab, a C1 control and a 4-byte character: escaped, same bytes */
+	legacy = "deny \"^a\tb\xc2\x9e\xf0\x9f\x98\x80\\{1\\}$\"\n";
+	assert_int_equal(acl_parse_buf("l", legacy, strlen(legacy),
+	    ACL_FMT_LEGACY, &a, &e), 0);
+	b = through_yaml(a, NULL);
+	assert_int_equal(decide(b, "a\tb\xc2\x9e\xf0\x9f\x98\x80", "q", 1,
+	    &v), 0);
+	assert_int_equal(decide(b, "a\tb\xc2\x9e", "q", 1, &v), 1);
+	acl_free(a);
+	acl_free(b);
+
+	/* bytes that are not UTF-8 cannot be written as YAML */
+	legacy = "deny ^\xff$\n";
+	assert_int_equal(acl_parse_buf("l", legacy, strlen(legacy),
+	    ACL_FMT_LEGACY, &a, &e), 0);
+	{
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		assert_non_null(f);
+		assert_int_equal(acl_write_yaml(a, f), -1);
+		fclose(f);
+		free(buf);
+	}
+	acl_free(a);
 }
 
 static void
@@ -419,6 +453,68 @@ test_cache_round_trip_of_yaml(void **state)
 	rmdir(dir);
 }
 
+/*
+ * Golden files: tests/data/acl/NAME printed by acl_write_yaml must equal
+ * NAME.ok (what talkctl acl show prints).  TALKD_TEST_UPDATE=1 rewrites
+ * the .ok files instead; review the diff before committing it.
+ */
+static void
+test_golden_write_yaml(void **state)
+{
+	static const char *const inputs[] = { "policy.yaml", "site.acl",
+	    "talkrc" };
+	const char *src = getenv("TALKD_SRCDIR"), *upd;
+	char in[512], ok[512], *got = NULL, *want;
+	size_t glen = 0, i, wlen;
+	struct acl *a;
+	struct acl_err e;
+	FILE *f;
+
+	(void)state;
+	upd = getenv("TALKD_TEST_UPDATE");
+	for (i = 0; i < sizeof inputs / sizeof *inputs; i++) {
+		assert_true(snprintf(in, sizeof in, "%s/tests/data/acl/%s",
+		    src ? src : ".", inputs[i]) < (int)sizeof in);
+		assert_true(snprintf(ok, sizeof ok, "%s.ok", in) <
+		    (int)sizeof ok);
+		/* a fixed name, so positions in comments do not depend on
+		 * where the checkout is */
+		f = fopen(in, "r");
+		assert_non_null(f);
+		want = calloc(1, 65536);
+		assert_non_null(want);
+		wlen = fread(want, 1, 65535, f);
+		fclose(f);
+		assert_int_equal(acl_parse_buf(inputs[i], want, wlen,
+		    ACL_FMT_AUTO, &a, &e), 0);
+		free(want);
+		f = open_memstream(&got, &glen);
+		assert_non_null(f);
+		assert_int_equal(acl_write_yaml(a, f), 0);
+		assert_int_equal(fclose(f), 0);
+		acl_free(a);
+		if (upd != NULL && strcmp(upd, "1") == 0) {
+			f = fopen(ok, "w");
+			assert_non_null(f);
+			assert_int_equal(fwrite(got, 1, glen, f), glen);
+			assert_int_equal(fclose(f), 0);
+		}
+		f = fopen(ok, "r");
+		if (f == NULL)
+			fail_msg("%s missing (TALKD_TEST_UPDATE=1 makes it)", ok);
+		want = calloc(1, 65536);
+		assert_non_null(want);
+		wlen = fread(want, 1, 65535, f);
+		fclose(f);
+		if (wlen != glen || memcmp(want, got, glen) != 0)
+			fail_msg("%s differs from acl_write_yaml output:\n%s",
+			    ok, got);
+		free(want);
+		free(got);
+		got = NULL;
+	}
+}
+
 static void
 test_strict_policy(void **state)
 {
@@ -447,6 +543,7 @@ main(void)
 		cmocka_unit_test(test_round_trip_legacy_and_strange_bytes),
 		cmocka_unit_test(test_cache_round_trip_of_yaml),
 		cmocka_unit_test(test_strict_policy),
+		cmocka_unit_test(test_golden_write_yaml),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
