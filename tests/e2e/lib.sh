@@ -205,12 +205,13 @@ e2e_setup_ns() {
 	[ "$(getent hosts "$host" | awk '{ print $1 }')" = "$E2E_HOST_ADDR" ]
 }
 
-# Test users: created once and left for the next run.
+# Test users: created once and left for the next run, without a
+# ~/.talkrc that an interrupted run may have left.
 e2e_users() {
 	local u
 	for u in "$@"; do
-		id "$u" >/dev/null 2>&1 && continue
-		useradd -m -s /bin/bash "$u" || return 1
+		id "$u" >/dev/null 2>&1 || useradd -m -s /bin/bash "$u" || return 1
+		rm -f "$(getent passwd "$u" | cut -d: -f6)/.talkrc"
 	done
 }
 
@@ -453,14 +454,21 @@ e2e_line_reaches() {
 	e2e_type "$1" "$2" "$5" && e2e_see "$3" "$4" "$5"
 }
 
-# e2e_journal_has EVENT COUNT [ANSWER [TEXT]]: since the case began, the
-# journal got at least COUNT records of EVENT (with that answer, and
-# holding TEXT).  Waits a little: the daemon may write after it answers.
+# e2e_journal_has EVENT COUNT [ANSWER [TEXT...]]: since the case began,
+# the journal got at least COUNT records of EVENT (with that answer, and
+# holding each TEXT).  Waits a little: the daemon may write after it
+# answers.
 e2e_journal_has() { e2e_wait 5 e2e_journal_count "$@"; }
 e2e_journal_count() {
-	[ "$(tail -n +$((E2E_JOURNAL_MARK + 1)) "$E2E_DIR/journal" 2>/dev/null |
-		grep -F "\"event\":\"$1\"" | grep -F "\"answer\":\"${3:-}" |
-		grep -cF -- "${4:-}")" -ge "$2" ]
+	local event=$1 count=$2 answer=${3:-} recs t
+	shift 2
+	[ $# -gt 0 ] && shift
+	recs=$(tail -n +$((E2E_JOURNAL_MARK + 1)) "$E2E_DIR/journal" 2>/dev/null |
+		grep -F "\"event\":\"$event\"" | grep -F "\"answer\":\"$answer")
+	for t in "$@"; do
+		recs=$(grep -F -- "$t" <<<"$recs")
+	done
+	[ "$(grep -c . <<<"$recs")" -ge "$count" ]
 }
 e2e_journal_lines() { wc -l 2>/dev/null <"$E2E_DIR/journal" || echo 0; }
 
