@@ -45,6 +45,10 @@ E2E_INETUTILS=/usr/bin/inetutils-talk
 E2E_A=talke2ea
 E2E_B=talke2eb
 E2E_C=talke2ec
+# shellcheck disable=SC2034 # for the scripts
+A=$E2E_A B=$E2E_B C=$E2E_C
+# shellcheck disable=SC2034
+E2E_CLIENTS="netkit inetutils"
 # The prompt shows bash's command number and the last exit status, so
 # the end of a client shows as a new number even when it died of SIGINT
 # (bash then drops the rest of the command line: no "; echo" would run).
@@ -244,6 +248,11 @@ e2e_start_daemon() {
 		--utmp /run/utmp --user nobody "$@" >>"$E2E_DIR/talkd.log" 2>&1 &
 	E2E_DAEMON_PID=$!
 	e2e_wait 10 e2e_daemon_up
+}
+
+# The first step of every script: a script without its daemon stops here.
+e2e_daemon_step() {
+	e2e_check "talkd starts and listens on UDP 518" e2e_start_daemon || exit 1
 }
 
 e2e_stop_daemon() {
@@ -474,3 +483,10 @@ e2e_journal_lines() { wc -l 2>/dev/null <"$E2E_DIR/journal" || echo 0; }
 
 # e2e_no_banner USER WINDOW: no daemon banner on that screen.
 e2e_no_banner() { ! e2e_screen_has "$1" "$2" "Talk_Daemon"; }
+
+# e2e_sh USER WINDOW COMMAND: run a shell command line in the pane and wait
+# until it has succeeded (the line prints ok-42 only then; the command line
+# itself shows ok-$((6*7))).
+e2e_sh() {
+	e2e_type "$1" "$2" "$3 && echo ok-\$((6*7))" && e2e_see "$1" "$2" "ok-42"
+}

@@ -12,7 +12,6 @@
 e2e_enter "$@"
 
 e2e_plan 8
-A=$E2E_A
 
 pty_of_a() {
 	local tty
@@ -58,7 +57,7 @@ e2e_check "the pane's pty is $A:tty, mode 0620" pty_of_a
 e2e_check "who and utmpdump show $A's USER_PROCESS entry" utmp_of_a
 e2e_case "the network namespace"
 e2e_check "the host name $(hostname) is $E2E_HOST_ADDR" host_addr
-e2e_check "talkd starts and listens on UDP 518" e2e_start_daemon || exit 1
+e2e_daemon_step
 e2e_case "replies"
 e2e_check "talkd answers a LOOK_UP sent to 127.0.0.1 from there" lookup_at 127.0.0.1
 e2e_case "replies"

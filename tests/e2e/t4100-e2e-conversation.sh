@@ -14,8 +14,6 @@ PAIRS="netkit:netkit inetutils:inetutils netkit:inetutils inetutils:netkit"
 STEPS=15
 e2e_plan $((1 + 4 * STEPS))
 
-A=$E2E_A B=$E2E_B
-
 conversation() {
 	local ca=$1 cb=$2 n=$3 p="$1->$2:"
 	e2e_case "$ca client calls, $cb client answers"
@@ -42,7 +40,7 @@ conversation() {
 	e2e_end_case
 }
 
-e2e_check "talkd starts and listens on UDP 518" e2e_start_daemon || exit 1
+e2e_daemon_step
 n=0
 for pair in $PAIRS; do
 	n=$((n + 1))

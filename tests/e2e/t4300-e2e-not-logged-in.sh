@@ -8,12 +8,9 @@
 . "$(dirname "$0")/lib.sh"
 e2e_enter "$@"
 
-CLIENTS="netkit inetutils"
 CALLEES="never ended nosuch"
 STEPS=5
 e2e_plan $((1 + 2 * (3 * STEPS + 1)))
-
-A=$E2E_A C=$E2E_C
 
 # A's call to USER is answered NOT_HERE.
 not_here() {
@@ -43,8 +40,8 @@ end_session_of_c() {
 	utmpdump /run/utmp 2>/dev/null | grep -q "^\[8\] .*\[$C *\]"
 }
 
-e2e_check "talkd starts and listens on UDP 518" e2e_start_daemon || exit 1
-for c in $CLIENTS; do
+e2e_daemon_step
+for c in $E2E_CLIENTS; do
 	for callee in $CALLEES; do
 		case $callee in
 		never) not_here "$c" "never logged in" "$C" ;;

@@ -10,12 +10,9 @@
 . "$(dirname "$0")/lib.sh"
 e2e_enter "$@"
 
-CLIENTS="netkit inetutils"
 PROMPTLY=5	# seconds: what "promptly" means for the second call
 STEPS=11
 e2e_plan $((1 + 2 * STEPS))
-
-A=$E2E_A B=$E2E_B C=$E2E_C
 
 # e2e_tty_stopped USER WINDOW: a blocking one-byte write to the pane's pty
 # does not complete within a second.  Killed, it writes nothing.
@@ -57,7 +54,7 @@ stopped() {
 	e2e_end_case
 }
 
-e2e_check "talkd starts and listens on UDP 518" e2e_start_daemon || exit 1
-for c in $CLIENTS; do
+e2e_daemon_step
+for c in $E2E_CLIENTS; do
 	stopped "$c"
 done

@@ -10,11 +10,8 @@
 . "$(dirname "$0")/lib.sh"
 e2e_enter "$@"
 
-CLIENTS="netkit inetutils"
 STEPS=16
 e2e_plan $((1 + 2 * STEPS))
-
-A=$E2E_A B=$E2E_B
 
 line_of() { local t; t=$(e2e_tty "$1" "$2") && echo "${t#/dev/}"; }
 
@@ -58,8 +55,8 @@ foreign_tty() {
 	e2e_end_case
 }
 
-e2e_check "talkd starts and listens on UDP 518" e2e_start_daemon || exit 1
-for c in $CLIENTS; do
+e2e_daemon_step
+for c in $E2E_CLIENTS; do
 	chosen_tty "$c"
 	foreign_tty "$c"
 done

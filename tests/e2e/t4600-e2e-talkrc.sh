@@ -11,17 +11,8 @@
 . "$(dirname "$0")/lib.sh"
 e2e_enter "$@"
 
-CLIENTS="netkit inetutils"
 STEPS=12
 e2e_plan $((1 + 2 * STEPS))
-
-A=$E2E_A B=$E2E_B
-
-# e2e_sh USER WINDOW COMMAND: run a shell command line in the pane and wait
-# until it has succeeded (it prints ok-42 only then).
-e2e_sh() {
-	e2e_type "$1" "$2" "$3 && echo ok-\$((6*7))" && e2e_see "$1" "$2" "ok-42"
-}
 
 talkrc() {
 	local c=$1 p="$1:"
@@ -46,7 +37,7 @@ talkrc() {
 	e2e_end_case
 }
 
-e2e_check "talkd starts and listens on UDP 518" e2e_start_daemon || exit 1
-for c in $CLIENTS; do
+e2e_daemon_step
+for c in $E2E_CLIENTS; do
 	talkrc "$c"
 done
