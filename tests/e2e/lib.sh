@@ -26,10 +26,11 @@
 #
 # Users and panes.  Each test user gets its own tmux server, started as that
 # user (so the pane ptys are that user's), with a clean environment, a plain
-# bash prompt "e2e$ ", alternate-screen off (so what a curses client printed
-# just before it exited stays on the screen), and its socket under the test
-# folder.  Root drives the servers with send-keys and reads them with
-# capture-pane.  Every wait polls in 0.2 s steps with a bound.
+# bash prompt "e2e[N:S]$ " (command number, last status), alternate-screen
+# off (so what a curses client printed just before it exited stays on the
+# screen), and its socket under the test folder.  Root drives the servers
+# with send-keys and reads them with capture-pane.  Every wait polls in
+# 0.2 s steps with a bound.
 #
 # Environment: TALKD_BUILD (absolute build folder, from make), E2E_TIMEOUT
 # (seconds per wait, default 10), E2E_KEEP=1 keeps the test folder,
@@ -129,13 +130,18 @@ e2e_dump() {
 # ---- bounded waits -------------------------------------------------------------
 
 # e2e_wait SECONDS COMMAND [ARG...]: poll the command every 0.2 s until it
-# succeeds (0) or the time is up (1).
+# succeeds (0) or SECONDS have passed (1): a deadline on the clock, so slow
+# polls do not stretch the bound, and a step count as a second bound.
 e2e_wait() {
-	local secs=$1 i steps
+	local i end now steps
+	now=${EPOCHREALTIME//[!0-9]/}
+	end=$((now + $(awk -v s="$1" 'BEGIN { printf "%d", s * 1000000 }')))
+	steps=$(awk -v s="$1" 'BEGIN { printf "%d", s * 5 + 1 }')
 	shift
-	steps=$(awk -v s="$secs" 'BEGIN { printf "%d", s * 5 + 1 }')
 	for ((i = 0; i < steps; i++)); do
 		"$@" && return 0
+		now=${EPOCHREALTIME//[!0-9]/}
+		[ "$now" -lt "$end" ] || return 1
 		sleep 0.2
 	done
 	"$@"
