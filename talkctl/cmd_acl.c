@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "acl/acl.h"
 #include "talkctl/talkctl.h"
@@ -119,6 +120,13 @@ compile_one_user(struct acl *policy, const struct passwd *pw,
 
 	if (pw->pw_dir == NULL || pw->pw_dir[0] != '/')
 		return 0;
+	if (acl_policy_talkrc(policy, pw->pw_name, NULL) != NULL) {
+		/* getpwnam(3), and so talkd, finds the first entry. */
+		fprintf(stderr, "%s: warning: account \"", talkctl_progname);
+		tc_fput_esc(stderr, pw->pw_name);
+		fprintf(stderr, "\" is listed again; its first entry is used\n");
+		return 0;
+	}
 	n = snprintf(path, sizeof(path), "%s%s.talkrc", pw->pw_dir,
 	    pw->pw_dir[strlen(pw->pw_dir) - 1] == '/' ? "" : "/");
 	if (n < 0 || (size_t)n >= sizeof(path))
@@ -153,7 +161,8 @@ compile_one_user(struct acl *policy, const struct passwd *pw,
 				err.msg[0] = '\0';
 		}
 		fprintf(stderr, "%s: ", talkctl_progname);
-		tc_print_warn(stderr, &err, "; compiled as deny-all");
+		tc_print_warn(stderr, &err, why == ACL_R_BAD_TALKRC ?
+		    "; compiled as deny-all" : NULL);
 		st->denyall++;
 	}
 	memset(&err, 0, sizeof(err));
@@ -291,6 +300,47 @@ lint_cb(void *ctx, const struct acl_err *w)
 	tc_print_warn(stderr, &copy, NULL);
 }
 
+/*
+ * A file named .talkrc is also opened as talkd opens it, for the owner of
+ * the folder it is in: an insecure one would deny every caller, so it
+ * fails the check even though its rules are fine.
+ */
+static int
+check_talkrc_security(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	struct acl *set = NULL;
+	struct acl_err err;
+	struct passwd *pw;
+	struct stat st;
+	char dir[4096];
+	int n, rc = TC_OK;
+
+	base = base != NULL ? base + 1 : path;
+	if (strcmp(base, ".talkrc") != 0)
+		return TC_OK;
+	n = snprintf(dir, sizeof(dir), "%.*s/.", (int)(base - path), path);
+	if (n < 0 || (size_t)n >= sizeof(dir) || stat(base == path ? "." :
+	    dir, &st) == -1 || (pw = getpwuid(st.st_uid)) == NULL)
+		return TC_OK;
+	memset(&err, 0, sizeof(err));
+	if (acl_talkrc_path(path, pw->pw_uid, pw->pw_gid, &set, NULL,
+	    &err) == 0 && talkrc_denyall_reason(pw->pw_name, set) ==
+	    ACL_R_INSECURE_TALKRC) {
+		fprintf(stderr, "%s: ", talkctl_progname);
+		tc_fput_esc(stderr, path);
+		fprintf(stderr, ": ");
+		tc_fput_esc(stderr, err.msg[0] != '\0' ? err.msg :
+		    "insecure; talkd denies every caller");
+		fprintf(stderr, " (checked as user ");
+		tc_fput_esc(stderr, pw->pw_name);
+		fprintf(stderr, ", the owner of its folder)\n");
+		rc = TC_FAIL;
+	}
+	acl_free(set);
+	return rc;
+}
+
 static int
 acl_check(int argc, char **argv)
 {
@@ -313,6 +363,9 @@ acl_check(int argc, char **argv)
 		r = load_or_report(argv[i], &policy);
 		if (r == TC_OK) {
 			acl_lint(policy, lint_cb, argv[i]);
+			r = check_talkrc_security(argv[i]);
+		}
+		if (r == TC_OK) {
 			if (!quiet) {
 				tc_fput_esc(stdout, argv[i]);
 				printf(": OK\n");
@@ -510,6 +563,8 @@ addrset_add(struct addrset *s, uint32_t a)
 	return 0;
 }
 
+#define DIFF_NAME_MAX 11		/* bytes of a name the protocol carries */
+
 static void
 mention_cb(void *ctx, enum acl_mention kind, const char *name, uint32_t addr,
     uint32_t mask)
@@ -518,6 +573,9 @@ mention_cb(void *ctx, enum acl_mention kind, const char *name, uint32_t addr,
 	uint32_t net = addr & mask, last = net | ~mask;
 	int r = 0;
 
+	/* A longer name cannot travel in a request: no request to decide. */
+	if (name != NULL && strlen(name) > DIFF_NAME_MAX)
+		return;
 	switch (kind) {
 	case ACL_M_CALLEE:
 		if (name != NULL)

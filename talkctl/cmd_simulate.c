@@ -48,7 +48,7 @@ struct sim {
 	const char *talkrc_source;	/* none, file, compiled, draft */
 	char talkrc_note[512];
 	const char *passwd_file;	/* --passwd: accounts from a file */
-	int strict, json;
+	int strict, json, quiet;
 	const char *warn[SIM_MAX_WARN];
 	char warn_buf[SIM_MAX_WARN][512];
 	size_t nwarn;
@@ -59,7 +59,7 @@ sim_usage(FILE *f)
 {
 	fprintf(f, "usage: %s simulate user host [--caller name] "
 	    "[--policy file | --cache file] [--talkrc file] [--strict] "
-	    "[--json] [--passwd file]\n", talkctl_progname);
+	    "[--json | -q] [--passwd file]\n", talkctl_progname);
 }
 
 static void warnf(struct sim *, const char *, ...)
@@ -82,6 +82,8 @@ warnf(struct sim *s, const char *fmt, ...)
 	if (n < 0 || (size_t)n >= sizeof(s->warn_buf[0]))
 		return;
 	s->warn[s->nwarn++] = buf;
+	if (s->quiet)
+		return;
 	fprintf(stderr, "%s: warning: ", talkctl_progname);
 	tc_fput_esc(stderr, buf);
 	putc('\n', stderr);
@@ -169,22 +171,29 @@ denyall_note(const struct sim *s, const struct acl *set)
 	return NULL;
 }
 
-/* The callee's account, from the password database or --passwd. */
-static struct passwd *
-lookup_user(const struct sim *s)
+/* The callee's account (*out NULL: none), from the database or --passwd. */
+static int
+lookup_user(const struct sim *s, struct passwd **out)
 {
 	struct passwd *pw;
 	FILE *fp;
 
-	if (s->passwd_file == NULL)
-		return getpwnam(s->callee);
-	if ((fp = fopen(s->passwd_file, "re")) == NULL)
-		return NULL;
+	if (s->passwd_file == NULL) {
+		*out = getpwnam(s->callee);
+		return 0;
+	}
+	if ((fp = fopen(s->passwd_file, "re")) == NULL) {
+		fprintf(stderr, "%s: simulate: ", talkctl_progname);
+		tc_fput_esc(stderr, s->passwd_file);
+		fprintf(stderr, ": %s\n", strerror(errno));
+		return -1;
+	}
 	while ((pw = fgetpwent(fp)) != NULL)
 		if (strcmp(pw->pw_name, s->callee) == 0)
 			break;
 	fclose(fp);
-	return pw;
+	*out = pw;
+	return 0;
 }
 
 /* The callee's ~/.talkrc as talkd would read it, or the --talkrc draft. */
@@ -213,7 +222,9 @@ load_talkrc(struct sim *s, const char *draft)
 		note(s, "%s", "draft; owner and mode not checked");
 		return 0;
 	}
-	if ((pw = lookup_user(s)) == NULL) {
+	if (lookup_user(s, &pw) == -1)
+		return -1;
+	if (pw == NULL) {
 		note(s, "%s", "no such local user");
 		return 0;
 	}
@@ -477,6 +488,22 @@ print_json(const struct sim *s, uint32_t addr, const struct trace *t,
 	fputs("]}\n", stdout);
 }
 
+/*
+ * With --json, an error is also one object on stdout with a stable code
+ * (usage, host, policy, talkrc, internal); the details are on stderr.
+ */
+static int
+fail(const struct sim *s, const char *code, const char *message)
+{
+	if (s->json && !s->quiet) {
+		printf("{\"schema_version\":1,\"error\":{\"code\":\"%s\","
+		    "\"message\":", code);
+		tc_fput_json(stdout, message);
+		printf("}}\n");
+	}
+	return TC_USAGE;
+}
+
 /* ---- command ----------------------------------------------------------------- */
 
 int
@@ -489,6 +516,7 @@ cmd_simulate(int argc, char **argv)
 		{ "talkrc", required_argument, NULL, 't' },
 		{ "strict", no_argument,       NULL, 'S' },
 		{ "json",   no_argument,       NULL, 'j' },
+		{ "quiet",  no_argument,       NULL, 'q' },
 		{ "passwd", required_argument, NULL, 'P' },
 		{ "help",   no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -505,7 +533,8 @@ cmd_simulate(int argc, char **argv)
 	memset(&s, 0, sizeof(s));
 	s.caller = SIM_DEFAULT_CALLER;
 	optind = 0;
-	while ((c = tc_next_opt(argc, argv, "simulate", ":", longopts)) != -1) {
+	while ((c = tc_next_opt(argc, argv, "simulate", ":q", longopts)) !=
+	    -1) {
 		switch (c) {
 		case 'c': s.caller = optarg; break;
 		case 'p': policy = optarg; break;
@@ -513,6 +542,7 @@ cmd_simulate(int argc, char **argv)
 		case 't': draft = optarg; break;
 		case 'S': s.strict = 1; break;
 		case 'j': s.json = 1; break;
+		case 'q': s.quiet = 1; break;
 		case 'P': s.passwd_file = optarg; break;
 		case 'h': sim_usage(stdout); return TC_OK;
 		default: sim_usage(stderr); return TC_USAGE;
@@ -526,7 +556,7 @@ cmd_simulate(int argc, char **argv)
 		    "--policy and --cache exclude each other" :
 		    "empty user name");
 		sim_usage(stderr);
-		return TC_USAGE;
+		return fail(&s, "usage", "bad arguments");
 	}
 	s.callee = argv[optind];
 	s.host = argv[optind + 1];
@@ -542,10 +572,16 @@ cmd_simulate(int argc, char **argv)
 		s.caller_buf[SIM_NAME_MAX] = '\0';
 		s.caller = s.caller_buf;
 	}
-	if (resolve(s.host, addrs, &naddrs) == -1 ||
-	    load_policy(&s, policy, cache) == -1 ||
-	    load_talkrc(&s, draft) == -1) {
-		rc = TC_USAGE;
+	if (resolve(s.host, addrs, &naddrs) == -1) {
+		rc = fail(&s, "host", "the host has no IPv4 address");
+		goto out;
+	}
+	if (load_policy(&s, policy, cache) == -1) {
+		rc = fail(&s, "policy", "the policy cannot be loaded");
+		goto out;
+	}
+	if (load_talkrc(&s, draft) == -1) {
+		rc = fail(&s, "talkrc", "the .talkrc cannot be loaded");
 		goto out;
 	}
 	if (s.policy != NULL && acl_policy_strict(s.policy))
@@ -562,7 +598,7 @@ cmd_simulate(int argc, char **argv)
 		if (t.oom) {
 			fprintf(stderr, "%s: simulate: out of memory\n",
 			    talkctl_progname);
-			rc = TC_USAGE;
+			rc = fail(&s, "internal", "out of memory");
 			goto out;
 		}
 		user_matched = v.user != NULL &&
@@ -572,9 +608,9 @@ cmd_simulate(int argc, char **argv)
 			warnf(&s, "a user rule matched the caller name \"%s\"; "
 			    "caller names are chosen by the remote client and "
 			    "are not authenticated", s.caller);
-		if (s.json)
+		if (s.json && !s.quiet)
 			print_json(&s, addrs[i], &t, &v);
-		else {
+		else if (!s.quiet) {
 			if (i > 0)
 				putchar('\n');
 			print_text(&s, addrs[i], &t, &v);

@@ -19,7 +19,7 @@ struct cmd {
 
 static const struct cmd cmds[] = {
 	{ "acl",        cmd_acl,        "acl compile|check|show|test|diff ..." },
-	{ "simulate",   cmd_simulate,   "simulate USER HOST [--caller NAME] [--policy FILE | --cache FILE] [--talkrc FILE] [--strict] [--json] [--passwd FILE]" },
+	{ "simulate",   cmd_simulate,   "simulate USER HOST [--caller NAME] [--policy FILE | --cache FILE] [--talkrc FILE] [--strict] [--json | -q] [--passwd FILE]" },
 	{ "ingest",     cmd_ingest,     "ingest [--journal PATH] [--db PATH]" },
 	{ "who-called", cmd_who_called, "who-called [USER] [--since T] [--until T] [--json] [--db PATH] [--journal PATH]" },
 	{ "history",    cmd_history,    "history [USER] [--since T] [--until T] [--json] [--db PATH] [--journal PATH]" },

@@ -60,10 +60,11 @@ process_is_local(struct server *s, uint32_t addr, int64_t now)
 	return 0;
 }
 
+/* One journal record; NULL or negative arguments are left out. */
 static void
 jot(struct server *s, const char *event, const struct ctl_msg *m,
     const struct sockaddr_in *src, const struct invite *e, int answer,
-    const char *tty, const char *reason)
+    const char *tty, const char *host, const char *reason)
 {
 	struct jrec r;
 
@@ -85,9 +86,26 @@ jot(struct server *s, const char *event, const struct ctl_msg *m,
 		r.has_id = 1;
 	}
 	r.answer = answer >= 0 ? proto_answer_str((unsigned)answer) : NULL;
-	r.tty = tty;
+	r.tty = tty && tty[0] ? tty : NULL;
+	r.host = host;
 	r.reason = reason;
 	journal_write(s->journal, &r);
+}
+
+/* The table entry a request would store. */
+static void
+entry_from(struct invite *e, uint8_t type, const struct ctl_msg *m,
+    const struct sockaddr_in *src, const char *tty)
+{
+	memset(e, 0, sizeof(*e));
+	e->type = type;
+	e->pid = m->pid;
+	memcpy(e->l_name, m->l_name, sizeof(e->l_name));
+	memcpy(e->r_name, m->r_name, sizeof(e->r_name));
+	memcpy(e->r_tty, tty, strnlen(tty, TTY_SIZE));
+	e->addr = m->addr;
+	e->src_addr = ntohl(src->sin_addr.s_addr);
+	e->src_port = ntohs(src->sin_port);
 }
 
 static void
@@ -102,23 +120,16 @@ do_leave_invite(struct server *s, const struct ctl_msg *m,
 	if (!process_is_local(s, saddr, now)) {
 		rp->answer = FAILED;
 		jot(s, "invite.refused", m, src, NULL, FAILED, NULL,
-		    "not a local sender");
+		    NULL, "not a local sender");
 		return;
 	}
 	if ((e = table_find(s->table, LEAVE_INVITE, m->pid, m->l_name,
 	    m->r_name, now)) == NULL) {
-		memset(&proto, 0, sizeof(proto));
-		proto.type = LEAVE_INVITE;
-		proto.pid = m->pid;
-		memcpy(proto.l_name, m->l_name, sizeof(proto.l_name));
-		memcpy(proto.r_name, m->r_name, sizeof(proto.r_name));
-		proto.addr = m->addr;
-		proto.src_addr = saddr;
-		proto.src_port = ntohs(src->sin_port);
+		entry_from(&proto, LEAVE_INVITE, m, src, "");
 		if ((e = table_insert(s->table, &proto, now)) == NULL) {
 			rp->answer = FAILED;
 			jot(s, "invite.refused", m, src, NULL, FAILED, NULL,
-			    "table full");
+			    NULL, "table full");
 			return;
 		}
 		is_new = 1;
@@ -146,13 +157,13 @@ do_look_up(struct server *s, const struct ctl_msg *m,
 
 	if ((e = table_lookup(s->table, m->l_name, m->r_name)) == NULL) {
 		rp->answer = NOT_HERE;
-		jot(s, "lookup.miss", m, src, NULL, NOT_HERE, NULL, NULL);
+		jot(s, "lookup.miss", m, src, NULL, NOT_HERE, NULL, NULL, NULL);
 		return;
 	}
 	rp->answer = SUCCESS;
 	rp->id_num = e->id;
 	rp->addr = e->addr;		/* unchanged, family AF_INET */
-	jot(s, "lookup.hit", m, src, e, SUCCESS, NULL, NULL);
+	jot(s, "lookup.hit", m, src, e, SUCCESS, NULL, NULL, NULL);
 	if (s->logging) {
 		char a[INET_ADDRSTRLEN], who[64], me[64];
 		addrstr(ntohl(src->sin_addr.s_addr), a, sizeof(a));
@@ -184,32 +195,8 @@ do_delete(struct server *s, const struct ctl_msg *m,
 	}
 	rp->answer = SUCCESS;
 	rp->id_num = e->id;
-	jot(s, "invite.deleted", NULL, src, e, SUCCESS, NULL, NULL);
+	jot(s, "invite.deleted", NULL, src, e, SUCCESS, NULL, NULL, NULL);
 	table_remove(s->table, e);
-}
-
-static void
-jot_announce(struct server *s, const char *event, const struct ctl_msg *m,
-    const struct sockaddr_in *src, const struct invite *e, int answer,
-    const char *tty, const char *host, const char *reason)
-{
-	struct jrec r;
-
-	memset(&r, 0, sizeof(r));
-	r.event = event;
-	r.is_new = -1;
-	r.caller = m->l_name;
-	r.callee = m->r_name;
-	r.src = src;
-	if (e) {
-		r.id = e->id;
-		r.has_id = 1;
-	}
-	r.tty = tty && tty[0] ? tty : NULL;
-	r.host = host;
-	r.reason = reason;
-	r.answer = proto_answer_str((unsigned)answer);
-	journal_write(s->journal, &r);
 }
 
 static const char *
@@ -244,7 +231,7 @@ do_announce(struct server *s, const struct ctl_msg *m,
 		/* A retransmission: same answer, no second ring. */
 		rp->answer = SUCCESS;
 		rp->id_num = e->id;
-		jot_announce(s, "announce.duplicate", m, src, e, SUCCESS,
+		jot(s, "announce.duplicate", m, src, e, SUCCESS,
 		    NULL, NULL, NULL);
 		return;
 	}
@@ -257,23 +244,15 @@ do_announce(struct server *s, const struct ctl_msg *m,
 		    &tty);
 	if (answer != SUCCESS) {
 		rp->answer = (uint8_t)answer;
-		jot_announce(s, "announce.refused", m, src, NULL, answer,
+		jot(s, "announce.refused", m, src, NULL, answer,
 		    m->r_tty, NULL, refusal(answer));
 		return;
 	}
 	if (!rering) {
-		memset(&proto, 0, sizeof(proto));
-		proto.type = ANNOUNCE;
-		proto.pid = m->pid;
-		memcpy(proto.l_name, m->l_name, sizeof(proto.l_name));
-		memcpy(proto.r_name, m->r_name, sizeof(proto.r_name));
-		memcpy(proto.r_tty, tty.line, sizeof(proto.r_tty));
-		proto.addr = m->addr;
-		proto.src_addr = saddr;
-		proto.src_port = ntohs(src->sin_port);
+		entry_from(&proto, ANNOUNCE, m, src, tty.line);
 		if ((e = table_insert(s->table, &proto, now)) == NULL) {
 			rp->answer = FAILED;
-			jot_announce(s, "announce.refused", m, src, NULL,
+			jot(s, "announce.refused", m, src, NULL,
 			    FAILED, tty.line, NULL, "table full");
 			return;
 		}
@@ -287,7 +266,7 @@ do_announce(struct server *s, const struct ctl_msg *m,
 	    blen, now) : FAILED;
 	if (answer != SUCCESS) {
 		rp->answer = (uint8_t)answer;
-		jot_announce(s, "announce.refused", m, src, NULL, answer,
+		jot(s, "announce.refused", m, src, NULL, answer,
 		    tty.line, host, refusal(answer));
 		if (!rering)
 			table_remove(s->table, e);
@@ -297,7 +276,7 @@ do_announce(struct server *s, const struct ctl_msg *m,
 		table_renew(s->table, e, now);
 	rp->answer = SUCCESS;
 	rp->id_num = e->id;
-	jot_announce(s, rering ? "announce.rerung" : "announce.rung", m, src,
+	jot(s, rering ? "announce.rerung" : "announce.rung", m, src,
 	    e, SUCCESS, tty.line, host, NULL);
 	if (s->logging) {
 		char who[64], me[64], h[256];

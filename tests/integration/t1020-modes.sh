@@ -5,12 +5,16 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 plan 20
-P=$((20000 + RANDOM % 30000))
+# A port nothing on 127.0.0.1 uses (sockexec binds it before the exec).
+free_port() { local p i; for i in $(seq 1 100); do p=$((20000 + RANDOM % 30000)); ss -Hlun "sport = :$p" | grep -q . || break; done; echo $p; }
+P=$(free_port)
 
 # inetd: the socket on fd 0; exits after -i seconds idle.
 "$B/tools/sockexec" inetd 127.0.0.1:$P "$B/talkd" -i 1 --journal "$T/j1" --utmp "$T/utmp" --user nobody 2>"$T/inetd.log" &
 ip=$!; _pids="$_pids $ip"
-r=$("$NTALK" 127.0.0.1:$P lookup a b | field answer)
+# The socket is bound before the daemon runs, so the request waits in it;
+# allow a slow (sanitizer) start on a busy machine.
+r=$("$NTALK" -w 15000 127.0.0.1:$P lookup a b | field answer)
 is "inetd mode answers on the inherited socket" "$r" NOT_HERE
 for i in $(seq 1 60); do kill -0 $ip 2>/dev/null || break; sleep 0.1; done
 not_ok "inetd mode exits after the idle timeout (-i 1)" kill -0 $ip
@@ -18,10 +22,10 @@ wait $ip; is "and exits 0" "$?" 0
 grep -q '"event":"daemon.stop","msg":"idle"' "$T/j1"; _result $? "journal records the idle stop"
 
 # systemd: fd 3 with LISTEN_FDS/LISTEN_PID.
-P2=$((P + 1))
+P2=$(free_port)
 "$B/tools/sockexec" systemd 127.0.0.1:$P2 "$B/talkd" -i 1 --journal "$T/j2" --utmp "$T/utmp" --user nobody 2>"$T/sd.log" &
 sp=$!; _pids="$_pids $sp"
-r=$("$NTALK" 127.0.0.1:$P2 invite thor sif | field answer)
+r=$("$NTALK" -w 15000 127.0.0.1:$P2 invite thor sif | field answer)
 is "systemd socket activation answers" "$r" SUCCESS
 for i in $(seq 1 60); do kill -0 $sp 2>/dev/null || break; sleep 0.1; done
 not_ok "systemd mode exits after the idle timeout" kill -0 $sp

@@ -1,7 +1,7 @@
 #!/bin/bash
 # talkctl acl check: exit codes, file:line:col, caret lines, lint warnings.
 . "$(dirname "$0")/lib-acl.sh"
-plan 33
+plan 39
 
 cd "$W" || exit 1
 
@@ -84,6 +84,25 @@ printf 'allow ^sif$ any\ndeny .* any\n' >shadow.acl
 run talkctl acl check shadow.acl
 is "$rc" 0 "lint warnings do not make a file invalid"
 like "$err" "shadow.acl:1:1: warning: " "a shadowed rule is reported as file:line:col: warning:"
+
+printf 'allow ^abcdefghijklmnop$\n' >long.acl
+run talkctl acl check long.acl
+is "$rc" 0 "a pattern longer than a name can be is only a warning"
+like "$err" "long.acl:1:1: warning: " "about the 11 bytes the protocol carries"
+
+# A file named .talkrc is also opened the way talkd opens it.
+mkdir -p h/sif h/odin
+printf 'allow ^thor$\n' >h/sif/.talkrc
+chmod 0664 h/sif/.talkrc
+run talkctl acl check h/sif/.talkrc
+is "$rc" 1 "a group-writable .talkrc fails the check"
+like "$err" "h/sif/.talkrc: insecure" "and says it is insecure"
+chmod 0644 h/sif/.talkrc
+run talkctl acl check h/sif/.talkrc
+is "$rc" 0 "once fixed, it passes"
+ln -s ../sif/.talkrc h/odin/.talkrc
+run talkctl acl check h/odin/.talkrc
+is "$rc" 1 "a .talkrc that is a symlink fails the check"
 
 run talkctl acl check /dev/stdin <good.acl
 is "$rc" 0 "a file can be checked from a pipe"

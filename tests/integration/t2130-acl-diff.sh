@@ -1,7 +1,7 @@
 #!/bin/bash
 # talkctl acl diff: the requests whose decision changes, exit codes.
 . "$(dirname "$0")/lib-acl.sh"
-plan 13
+plan 16
 
 cd "$W" || exit 1
 
@@ -37,7 +37,16 @@ run talkctl acl diff with.cache without.cache
 like "$out" "sif thor 192.0.2.1: allow -> deny (user-override by $W/home/sif/.talkrc:1:1 / site-deny by old.acl:1:1)" \
     "losing sif's .talkrc loses thor's override"
 
+# A callee name longer than a request can carry is left out of the grid.
+printf 'allow ^abcdefghijklmnop$\n' >long.acl
+run talkctl acl diff long.acl old.acl
+unlike "$out" "abcdefghijklmnop" "names over 11 bytes are not requests"
+
 run talkctl acl diff old.acl
 is "$rc" 2 "one operand is a usage error"
+printf 'alow x\n' >bad.acl
+run talkctl acl diff old.acl bad.acl
+is "$rc" 2 "an invalid policy is an error, not a change"
+like "$err" "bad.acl:1:1: " "and is reported with its position"
 
 done_testing

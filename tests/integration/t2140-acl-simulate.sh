@@ -1,7 +1,7 @@
 #!/bin/bash
 # talkctl simulate: exit codes, matched-rule lines and reasons, --json.
 . "$(dirname "$0")/lib-acl.sh"
-plan 53
+plan 62
 
 cd "$W" || exit 1
 
@@ -107,6 +107,19 @@ is "$(json_get "$out" '$.user_rule.file'):$(json_get "$out" '$.user_rule.line')"
 is "$(json_get "$out" '$.matched[#-1].set')" user "matched[] ends with the user rule"
 is "$(json_len "$out" '$.matched')" 2 "two rules matched"
 
+# -q: the exit status alone.
+run talkctl simulate sif 10.9.9.9 --caller baldr --policy site.acl -q "${P[@]}"
+is "$rc|$out|$err" "1||" "-q: deny by exit status, nothing printed"
+run talkctl simulate sif 10.9.9.9 --caller thor --policy site.acl --quiet "${P[@]}"
+is "$rc|$out|$err" "0||" "--quiet: allow by exit status, no warning either"
+
+# --json errors are objects too.
+run talkctl simulate thor 10.0.0.1 --policy bad-draft-missing --json "${P[@]}"
+is "$rc" 2 "--json: an error still exits 2"
+is "$(json_get "$out" '$.error.code')" policy "and prints an error object"
+run talkctl simulate thor no-such-host.invalid --json
+is "$(json_get "$out" '$.error.code')" host "code host for a bad host name"
+
 # Host names are resolved; the default caller is "unknown".
 run talkctl simulate thor localhost --policy site.acl "${P[@]}"
 is "$rc" 0 "a host name works"
@@ -118,6 +131,13 @@ run talkctl simulate thor 10.0.0.1 --caller abcdefghijklmnop --policy site.acl "
 like "$err" "warning: the caller name" "a long caller name is warned about"
 like "$out" "caller:            abcdefghijk" "and cut to 11 bytes"
 
+# Names from the command line are escaped, in text and in JSON.
+run talkctl simulate thor 10.0.0.1 --caller "$(printf 'a\033[2Jb')" --policy site.acl "${P[@]}"
+unlike "$out$err" "$(printf '\033')" "no raw escape byte reaches the terminal"
+like "$out" 'caller:            a\x1b[2Jb' "the caller is shown escaped"
+run talkctl simulate thor 10.0.0.1 --caller "$(printf 'a\033b')" --policy site.acl --json "${P[@]}"
+like "$out" '"caller":"a\u001bb"' "JSON escapes it as \\u001b"
+
 # No policy and no cache: the built-in default allows.
 run talkctl simulate thor 10.0.0.1 "${P[@]}"
 is "$rc" 0 "no cache: built-in default allows"
@@ -128,6 +148,8 @@ run talkctl simulate thor
 is "$rc" 2 "a missing host is a usage error"
 run talkctl simulate thor 10.0.0.1 --policy site.acl --cache x
 is "$rc" 2 "--policy with --cache is a usage error"
+run talkctl simulate thor 10.0.0.1 --passwd "$W/no-such-passwd"
+is "$rc" 2 "a missing --passwd file is an error"
 run talkctl simulate thor no-such-host.invalid --policy site.acl
 is "$rc" 2 "an unknown host is an error"
 

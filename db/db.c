@@ -1,0 +1,391 @@
+/*
+ * libdb: open the audit database and apply the embedded migrations.
+ *
+ * A new database file is created mode 0640 before SQLite sees it (SQLite
+ * gives its -wal and -shm files the database file's mode).  Connections run
+ * with foreign_keys and secure_delete on and a busy timeout; writers switch
+ * the file to WAL.  Each schema/NNN-*.sql runs in one transaction that also
+ * sets PRAGMA user_version to NNN, so a crash leaves the schema at a
+ * version boundary.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "db/db.h"
+#include "db/db_int.h"
+
+#define BUSY_TIMEOUT_MS	5000
+
+void
+db_seterr(struct db_err *err, const char *file, unsigned line, unsigned col,
+    const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (err == NULL)
+		return;
+	n = snprintf(err->file, sizeof(err->file), "%s", file ? file : "");
+	if (n < 0 || (size_t)n >= sizeof(err->file))
+		err->file[sizeof(err->file) - 1] = '\0';	/* truncated name */
+	err->line = line;
+	err->col = col;
+	va_start(ap, fmt);
+	n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		err->msg[0] = '\0';
+	/* A long message is cut at the buffer; that is all we can do. */
+}
+
+/*
+ * Set err->file to path, or with path NULL prefix the migration name in it
+ * with "schema/" so that it names the source file.
+ */
+void
+db_seterr_file(struct db_err *err, const char *path)
+{
+	char name[sizeof(err->file)];
+	int n;
+
+	if (err == NULL)
+		return;
+	if (path != NULL)
+		n = snprintf(err->file, sizeof(err->file), "%s", path);
+	else {
+		n = snprintf(name, sizeof(name), "schema/%s", err->file);
+		if (n >= 0 && (size_t)n < sizeof(name))
+			n = snprintf(err->file, sizeof(err->file), "%s", name);
+	}
+	if (n < 0 || (size_t)n >= sizeof(err->file))
+		err->file[sizeof(err->file) - 1] = '\0';	/* truncated */
+}
+
+void
+db_sqlerr(struct db *d, struct db_err *err, const char *what)
+{
+	db_seterr(err, NULL, 0, 0, "%s: %s", what, sqlite3_errmsg(d->h));
+}
+
+int
+db_exec(struct db *d, const char *sql, struct db_err *err)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(d->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		db_seterr(err, NULL, 0, 0, "%s: %s", sql,
+		    msg ? msg : sqlite3_errmsg(d->h));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+int
+db_prepare(struct db *d, sqlite3_stmt **st, const char *sql,
+    struct db_err *err)
+{
+	if (sqlite3_prepare_v2(d->h, sql, -1, st, NULL) != SQLITE_OK) {
+		db_sqlerr(d, err, "prepare");
+		*st = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A statement prepared once per connection: ingest's insert compiles the
+ * lifecycle triggers, which is worth doing once, not per call.
+ */
+int
+db_cached(struct db *d, enum db_stmt slot, const char *sql, sqlite3_stmt **st,
+    struct db_err *err)
+{
+	if (d->st[slot] == NULL && sqlite3_prepare_v3(d->h, sql, -1,
+	    SQLITE_PREPARE_PERSISTENT, &d->st[slot], NULL) != SQLITE_OK) {
+		db_sqlerr(d, err, "prepare");
+		d->st[slot] = NULL;
+	}
+	*st = d->st[slot];
+	return *st == NULL ? -1 : 0;
+}
+
+/* Create the file 0640 if it does not exist, so that nobody else reads it. */
+static int
+create_private(const char *path, struct db_err *err)
+{
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0640);
+	if (fd == -1) {
+		if (errno == EEXIST)
+			return 0;
+		db_seterr(err, path, 0, 0, "%s", strerror(errno));
+		return -1;
+	}
+	if (fchmod(fd, 0640) == -1) {
+		db_seterr(err, path, 0, 0, "fchmod: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+int
+db_schema_version(struct db *d)
+{
+	sqlite3_stmt *st = NULL;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(d->h, "PRAGMA user_version", -1, &st,
+	    NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Byte offset in text -> 1-based line and column (tabs to 8). */
+static void
+offset_to_linecol(const char *text, size_t off, unsigned *line, unsigned *col)
+{
+	size_t i;
+
+	*line = 1;
+	*col = 1;
+	for (i = 0; i < off && text[i] != '\0'; i++) {
+		if (text[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else if (text[i] == '\t')
+			*col = ((*col - 1) / 8 + 1) * 8 + 1;
+		else
+			(*col)++;
+	}
+}
+
+/* Run one migration's statements; on error point into the file. */
+static int
+run_script(struct db *d, const struct db_migration *m, struct db_err *err)
+{
+	const char *p = m->sql, *tail = NULL;
+	sqlite3_stmt *st = NULL;
+	unsigned line, col;
+	int rc, off;
+
+	while (*p != '\0') {
+		st = NULL;
+		rc = sqlite3_prepare_v2(d->h, p, -1, &st, &tail);
+		if (rc != SQLITE_OK) {
+			off = sqlite3_error_offset(d->h);
+			offset_to_linecol(m->sql,
+			    (size_t)(p - m->sql) + (off >= 0 ? (size_t)off : 0),
+			    &line, &col);
+			db_seterr(err, m->name, line, col, "%s",
+			    sqlite3_errmsg(d->h));
+			db_seterr_file(err, NULL);
+			return -1;
+		}
+		if (st == NULL) {		/* only comments or blanks left */
+			p = tail;
+			continue;
+		}
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			;
+		if (rc != SQLITE_DONE) {
+			/* Points at the start of the failing statement. */
+			while (*p == ' ' || *p == '\t' || *p == '\n')
+				p++;
+			offset_to_linecol(m->sql, (size_t)(p - m->sql), &line,
+			    &col);
+			db_seterr(err, m->name, line, col, "%s",
+			    sqlite3_errmsg(d->h));
+			db_seterr_file(err, NULL);
+			sqlite3_finalize(st);
+			return -1;
+		}
+		sqlite3_finalize(st);
+		p = tail;
+	}
+	return 0;
+}
+
+int
+db_migrate(struct db *d, const struct db_migration *m, size_t n,
+    struct db_err *err)
+{
+	char sql[64];
+	char *end;
+	size_t i;
+	long num;
+	int v, len;
+
+	for (;;) {
+		/* Re-read the version under the write lock: another talkctl
+		 * may have migrated meanwhile. */
+		if (db_exec(d, "BEGIN IMMEDIATE", err) == -1)
+			return -1;
+		v = db_schema_version(d);
+		if (v < 0) {
+			db_sqlerr(d, err, "user_version");
+			goto fail;
+		}
+		if ((size_t)v > n) {
+			db_seterr(err, NULL, 0, 0, "database schema version %d "
+			    "is newer than this program (%zu)", v, n);
+			goto fail;
+		}
+		if ((size_t)v == n)
+			break;
+		i = (size_t)v;
+		num = strtol(m[i].name, &end, 10);
+		if (end != m[i].name + 3 || *end != '-' || num != (long)i + 1) {
+			db_seterr(err, m[i].name, 0, 0, "migration %zu is "
+			    "named \"%s\" (expected %03zu-*.sql)", i + 1,
+			    m[i].name, i + 1);
+			goto fail;
+		}
+		if (run_script(d, &m[i], err) == -1)
+			goto fail;
+		/* PRAGMA takes no parameters; the value is our own integer. */
+		len = snprintf(sql, sizeof(sql), "PRAGMA user_version = %zu",
+		    i + 1);
+		if (len < 0 || (size_t)len >= sizeof(sql)) {
+			db_seterr(err, NULL, 0, 0, "user_version: overflow");
+			goto fail;
+		}
+		if (db_exec(d, sql, err) == -1 || db_exec(d, "COMMIT", err) == -1)
+			goto fail;
+	}
+	return db_exec(d, "COMMIT", err);
+fail:
+	sqlite3_exec(d->h, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+/*
+ * Switch to WAL.  The switch needs an exclusive lock and SQLite does not
+ * call the busy handler for it, so two talkctl creating the database at
+ * once would see "database is locked": retry for a bounded time.
+ */
+static int
+set_wal(struct db *d, struct db_err *err)
+{
+	const struct timespec pause = { 0, 50 * 1000 * 1000 };
+	sqlite3_stmt *st = NULL;
+	int i, rc, wal = 0;
+
+	if (db_prepare(d, &st, "PRAGMA journal_mode", err) == -1)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		wal = sqlite3_stricmp((const char *)sqlite3_column_text(st, 0),
+		    "wal") == 0;
+	sqlite3_finalize(st);
+	for (i = 0; !wal && i < BUSY_TIMEOUT_MS / 50; i++) {
+		rc = sqlite3_exec(d->h, "PRAGMA journal_mode = WAL", NULL, NULL,
+		    NULL);
+		if (rc == SQLITE_OK)
+			return 0;
+		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	if (wal)
+		return 0;
+	db_sqlerr(d, err, "PRAGMA journal_mode = WAL");
+	return -1;
+}
+
+int
+db_open(const char *path, enum db_mode mode, struct db **out,
+    struct db_err *err)
+{
+	struct db *d = NULL;
+	int flags, persist, v;
+
+	*out = NULL;
+	if (mode == DB_WRITE && strcmp(path, ":memory:") != 0 &&
+	    create_private(path, err) == -1)
+		return -1;
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
+		db_seterr(err, path, 0, 0, "out of memory");
+		return -1;
+	}
+	flags = (mode == DB_WRITE ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY)
+	    | SQLITE_OPEN_NOFOLLOW;
+	if (sqlite3_open_v2(path, &d->h, flags, NULL) != SQLITE_OK) {
+		db_seterr(err, path, 0, 0, "%s", d->h ? sqlite3_errmsg(d->h) :
+		    "out of memory");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(d->h, 1);
+	sqlite3_busy_timeout(d->h, BUSY_TIMEOUT_MS);
+	if (db_exec(d, "PRAGMA foreign_keys = ON", err) == -1 ||
+	    db_exec(d, "PRAGMA secure_delete = ON", err) == -1)
+		goto fail;
+	if (mode == DB_WRITE && sqlite3_db_readonly(d->h, "main") == 1) {
+		db_seterr(err, path, 0, 0, "no write access");
+		goto fail;
+	}
+	/* Keep the -wal and -shm files (0640, like the database) when the
+	 * last connection closes: read-only users, such as a setgid talkctl,
+	 * can then read without write access to the folder. */
+	persist = 1;
+	sqlite3_file_control(d->h, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+	if (mode == DB_WRITE) {
+		if (set_wal(d, err) == -1 ||
+		    db_exec(d, "PRAGMA journal_size_limit = 4194304", err) == -1 ||
+		    db_migrate(d, db_migrations, db_nmigrations, err) == -1)
+			goto fail;
+	} else {
+		v = db_schema_version(d);
+		if (v < 0) {
+			db_seterr(err, path, 0, 0, "%s", sqlite3_errmsg(d->h));
+			goto fail;
+		}
+		if ((size_t)v != db_nmigrations) {
+			db_seterr(err, path, 0, 0, "schema version %d, this "
+			    "program needs %zu (run talkctl ingest with write "
+			    "access to migrate)", v, db_nmigrations);
+			goto fail;
+		}
+	}
+	*out = d;
+	return 0;
+fail:
+	if (err != NULL && err->file[0] == '\0')
+		db_seterr_file(err, path);
+	db_close(d);
+	return -1;
+}
+
+void
+db_close(struct db *d)
+{
+	int i;
+
+	if (d == NULL)
+		return;
+	for (i = 0; i < ST_MAX; i++)
+		sqlite3_finalize(d->st[i]);
+	sqlite3_close_v2(d->h);
+	free(d);
+}
+
+struct sqlite3 *
+db_sqlite(struct db *d)
+{
+	return d->h;
+}

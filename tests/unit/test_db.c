@@ -1,0 +1,740 @@
+/*
+ * libdb unit tests: real SQLite files in a private temporary folder, the
+ * fixture journal tests/data/db/journal.fixture, no mocks.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "db/db.h"
+
+struct fx {
+	char dir[64];
+	char dbpath[128];
+	char jpath[128];
+	struct db *d;
+};
+
+static char fixture[1024];
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_db.XXXXXX");
+	if (mkdtemp(f->dir) == NULL) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->dbpath, sizeof(f->dbpath), "%s/t.db", f->dir);
+	snprintf(f->jpath, sizeof(f->jpath), "%s/journal", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+
+	db_close(f->d);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+static void
+open_db(struct fx *f)
+{
+	struct db_err e;
+
+	if (db_open(f->dbpath, DB_WRITE, &f->d, &e) != 0)
+		fail_msg("db_open: %s: %s", e.file, e.msg);
+}
+
+static void
+write_file(const char *path, const char *mode, const char *text)
+{
+	FILE *fp = fopen(path, mode);
+
+	assert_non_null(fp);
+	assert_int_equal(fputs(text, fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+}
+
+static void
+copy_fixture(const char *to)
+{
+	char *buf = malloc(65536);
+	FILE *in = fopen(fixture, "r");
+	size_t n;
+
+	assert_non_null(buf);
+	assert_non_null(in);
+	n = fread(buf, 1, 65535, in);
+	buf[n] = '\0';
+	fclose(in);
+	write_file(to, "w", buf);
+	free(buf);
+}
+
+/* One integer from SQL. */
+static long long
+q1(struct db *d, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	long long v = -1;
+
+	if (sqlite3_prepare_v2(db_sqlite(d), sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db_sqlite(d)));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Rejected lines seen through the callback. */
+struct rej {
+	unsigned long line[16];
+	char reason[16][64];
+	int n;
+};
+
+static void
+on_reject(void *arg, const char *path, unsigned long line, const char *why)
+{
+	struct rej *r = arg;
+
+	(void)path;
+	if (r->n < 16) {
+		r->line[r->n] = line;
+		snprintf(r->reason[r->n], sizeof(r->reason[0]), "%s", why);
+		r->n++;
+	}
+}
+
+static void
+ingest(struct fx *f, struct db_ingest_stats *st, struct rej *r)
+{
+	struct db_err e;
+
+	if (db_ingest(f->d, f->jpath, 0, on_reject, r, st, &e) != 0)
+		fail_msg("db_ingest: %s:%u: %s", e.file, e.line, e.msg);
+}
+
+/* Query rows collected as "col|col|..." strings. */
+struct rows {
+	char row[64][512];
+	int n;
+};
+
+static int
+on_row(void *arg, int ncol, const char *const *names, const char *const *v)
+{
+	struct rows *r = arg;
+	size_t used = 0;
+	int i, k;
+
+	(void)names;
+	if (v == NULL || r->n == 64)
+		return 0;
+	r->row[r->n][0] = '\0';
+	for (i = 0; i < ncol; i++) {
+		k = snprintf(r->row[r->n] + used, sizeof(r->row[0]) - used,
+		    "%s%s", i ? "|" : "", v[i]);
+		if (k < 0 || (size_t)k >= sizeof(r->row[0]) - used)
+			fail_msg("row too long");
+		used += (size_t)k;
+	}
+	r->n++;
+	return 0;
+}
+
+static void
+loaded(struct fx *f)
+{
+	struct db_ingest_stats st;
+	struct rej r = { 0 };
+
+	open_db(f);
+	copy_fixture(f->jpath);
+	ingest(f, &st, &r);
+	assert_int_equal(st.records, 24);
+	assert_int_equal(r.n, 0);
+}
+
+/* ---- migrations -------------------------------------------------------- */
+
+static void
+test_migrations_set_user_version(void **state)
+{
+	struct fx *f = *state;
+	struct stat sb;
+
+	open_db(f);
+	assert_int_equal(db_schema_version(f->d), (int)db_nmigrations);
+	assert_int_equal(q1(f->d, "SELECT count(*) FROM sqlite_master WHERE"
+	    " name IN ('journals', 'events', 'rejects', 'invitations',"
+	    " 'announcements', 'calls')"), 6);
+	assert_int_equal(q1(f->d, "PRAGMA foreign_keys"), 1);
+	assert_int_equal(q1(f->d, "PRAGMA secure_delete"), 1);
+	assert_int_equal(q1(f->d, "SELECT journal_mode = 'wal' FROM"
+	    " pragma_journal_mode"), 1);
+	assert_int_equal(stat(f->dbpath, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0640);
+}
+
+static void
+test_reopen_is_noop(void **state)
+{
+	struct fx *f = *state;
+	long long objs;
+
+	open_db(f);
+	objs = q1(f->d, "SELECT count(*) FROM sqlite_master");
+	db_close(f->d);
+	f->d = NULL;
+	open_db(f);
+	assert_int_equal(db_schema_version(f->d), (int)db_nmigrations);
+	assert_int_equal(q1(f->d, "SELECT count(*) FROM sqlite_master"), objs);
+}
+
+static void
+test_bad_migration_reports_position(void **state)
+{
+	static const struct db_migration bad[] = {
+		{ "001-ok.sql", "CREATE TABLE a (x);\n" },
+		{ "002-bad.sql", "-- two\nCREATE TABLE b (x);\n"
+		    "CREATE TABLE c (x INTEGER,, y);\n" },
+	};
+	struct fx *f = *state;
+	struct db_err e;
+	struct db *d = NULL;
+
+	(void)f;
+	assert_int_equal(db_open(":memory:", DB_WRITE, &d, &e), 0);
+	assert_int_equal(db_migrate(d, bad, 2, &e), -1);
+	assert_string_equal(e.file, "schema/002-bad.sql");
+	assert_int_equal(e.line, 3);
+	assert_int_equal(e.col, 27);		/* the second comma */
+	/* The real 001 (db_open) stays; 002 is rolled back as a whole. */
+	assert_int_equal(db_schema_version(d), 1);
+	assert_int_equal(q1(d, "SELECT count(*) FROM sqlite_master WHERE"
+	    " name IN ('a', 'b')"), 0);
+	assert_int_equal(q1(d, "SELECT count(*) FROM sqlite_master WHERE"
+	    " name = 'events'"), 1);
+	db_close(d);
+}
+
+static void
+test_newer_database_is_refused(void **state)
+{
+	struct fx *f = *state;
+	struct db_err e;
+	struct db *d = NULL;
+
+	open_db(f);
+	assert_int_equal(sqlite3_exec(db_sqlite(f->d), "PRAGMA user_version ="
+	    " 99", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(db_open(f->dbpath, DB_WRITE, &d, &e), -1);
+	assert_null(d);
+	assert_non_null(strstr(e.msg, "newer"));
+}
+
+/* ---- ingest ------------------------------------------------------------ */
+
+static void
+test_ingest_fixture_rows(void **state)
+{
+	struct fx *f = *state;
+	struct db_ingest_stats st;
+	struct rej r = { 0 };
+
+	loaded(f);
+	assert_int_equal(q1(f->d, "SELECT count(*) FROM events"), 24);
+	assert_int_equal(q1(f->d, "SELECT count(DISTINCT run || seq) FROM"
+	    " events"), 24);
+	assert_int_equal(q1(f->d, "SELECT count(*) FROM invitations"), 3);
+	assert_int_equal(q1(f->d, "SELECT count(*) FROM announcements"), 7);
+	assert_int_equal(q1(f->d, "SELECT count(*) FROM journals"), 1);
+	assert_int_equal(q1(f->d, "SELECT off FROM journals"),
+	    q1(f->d, "SELECT sum(length(raw) + 1) FROM events"));
+	/* Fields come out of the JSON as typed values. */
+	assert_int_equal(q1(f->d, "SELECT count(*) FROM events WHERE seq = 4"
+	    " AND event = 'announce.rung' AND caller = 'thor' AND callee ="
+	    " 'sif' AND src = '127.0.0.1:40001' AND tty = 'pts/3' AND id = 2"
+	    " AND answer = 'SUCCESS' AND host = 'localhost'"), 1);
+	assert_int_equal(q1(f->d, "SELECT count FROM events WHERE seq = 20"),
+	    3);
+	assert_int_equal(q1(f->d, "SELECT count(*) FROM events WHERE seq = 23"
+	    " AND caller = 'x' || char(27) || '[2Jy'"), 1);
+	assert_int_equal(q1(f->d, "SELECT t = 1795413600 FROM events WHERE"
+	    " seq = 1"), 1);
+	/* The re-ring folded into its announcement. */
+	assert_int_equal(q1(f->d, "SELECT rings FROM announcements WHERE"
+	    " caller = 'loki'"), 2);
+	/* A second run adds nothing. */
+	ingest(f, &st, &r);
+	assert_int_equal(st.records, 0);
+	assert_int_equal(q1(f->d, "SELECT count(*) FROM events"), 24);
+	assert_int_equal(q1(f->d, "SELECT count(*) FROM announcements"), 7);
+}
+
+static void
+test_ingest_unique_guard(void **state)
+{
+	struct fx *f = *state;
+	struct db_ingest_stats st;
+	struct rej r = { 0 };
+	char other[160];
+
+	loaded(f);
+	/* The same records under another identity (a copy): no duplicates. */
+	snprintf(other, sizeof(other), "%s/copy", f->dir);
+	copy_fixture(other);
+	assert_int_equal(db_ingest(f->d, other, 0, on_reject, &r, &st, NULL),
+	    0);
+	assert_int_equal(st.records, 0);
+	assert_int_equal(st.duplicates, 24);
+	assert_int_equal(q1(f->d, "SELECT count(*) FROM invitations"), 3);
+}
+
+static void
+test_half_written_line_is_left(void **state)
+{
+	static const char *l1 = "{\"v\":1,\"run\":\"r\",\"seq\":1,\"ts\":"
+	    "\"2026-11-23T06:00:00Z\",\"event\":\"daemon.start\"}\n";
+	static const char *l2a = "{\"v\":1,\"run\":\"r\",\"seq\":2,\"ts\":";
+	static const char *l2b = "\"2026-11-23T06:00:01Z\",\"event\":"
+	    "\"daemon.stop\"}\n";
+	struct fx *f = *state;
+	struct db_ingest_stats st;
+	struct rej r = { 0 };
+
+	open_db(f);
+	write_file(f->jpath, "w", l1);
+	write_file(f->jpath, "a", l2a);
+	ingest(f, &st, &r);
+	assert_int_equal(st.records, 1);
+	assert_int_equal(st.pending, strlen(l2a));
+	assert_int_equal(q1(f->d, "SELECT off FROM journals"), strlen(l1));
+	write_file(f->jpath, "a", l2b);
+	ingest(f, &st, &r);
+	assert_int_equal(st.records, 1);
+	assert_int_equal(st.pending, 0);
+	assert_int_equal(r.n, 0);
+	assert_int_equal(q1(f->d, "SELECT group_concat(seq, '') FROM events"), 12);
+}
+
+/* Found by fuzz_db_ingest: an empty first line hid the whole journal. */
+static void
+test_empty_first_line(void **state)
+{
+	struct fx *f = *state;
+	struct db_ingest_stats st;
+	struct rej r = { 0 };
+
+	open_db(f);
+	write_file(f->jpath, "w", "\n{\"v\":1,\"run\":\"r\",\"seq\":1,\"ts\":"
+	    "\"2026-11-23T06:00:00Z\",\"event\":\"daemon.start\"}\n");
+	ingest(f, &st, &r);
+	assert_int_equal(st.records, 1);
+	assert_int_equal(st.rejects, 1);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.line[0], 1);
+	assert_string_equal(r.reason[0], "not JSON");
+}
+
+static void
+test_corrupt_lines_skipped_and_reported(void **state)
+{
+	char big[1200];
+	struct fx *f = *state;
+	struct db_ingest_stats st;
+	struct rej r = { 0 };
+	FILE *fp;
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	open_db(f);
+	fp = fopen(f->jpath, "w");
+	assert_non_null(fp);
+	fprintf(fp, "{\"v\":1,\"run\":\"r\",\"seq\":1,\"ts\":\"2026-11-23T06:00:00Z"
+	    "\",\"event\":\"daemon.start\"}\n");			/* 1 */
+	fprintf(fp, "this is not json\n");				/* 2 */
+	fprintf(fp, "{\"v\":1,\"seq\":2,\"ts\":\"2026-11-23T06:00:00Z\","
+	    "\"event\":\"x\"}\n");					/* 3 */
+	fprintf(fp, "{\"v\":1,\"run\":\"r\",\"seq\":3,\"ts\":\"2026-11-23\","
+	    "\"event\":\"x\",\"msg\":\"%s\"}\n", big);		/* 4 */
+	fprintf(fp, "{\"v\":1,\"run\":\"r\",\"seq\":4,\"ts\":\"2026-11-23T06:00:01Z"
+	    "\",\"event\":\"daemon.stop\"}\n");			/* 5 */
+	fprintf(fp, "[1,2]\n");						/* 6 */
+	fprintf(fp, "{\"v\":2,\"run\":\"r\",\"seq\":5,\"ts\":\"2026-11-23\","
+	    "\"event\":\"x\"}\n");					/* 7 */
+	fprintf(fp, "{\"v\":1,\"run\":\"r\",\"seq\":0,\"ts\":\"2026-11-23\","
+	    "\"event\":\"x\"}\n");					/* 8 */
+	fprintf(fp, "{\"v\":1,\"run\":\"r\",\"seq\":6,\"ts\":\"yesterday\","
+	    "\"event\":\"x\"}\n");					/* 9 */
+	fprintf(fp, "{\"v\":1,\"run\":\"r\",\"seq\":7,\"ts\":\"2026-11-23\","
+	    "\"event\":\"journal.lost\",\"count\":2}\n");		/* 10 */
+	assert_int_equal(fclose(fp), 0);
+	ingest(f, &st, &r);
+	assert_int_equal(st.records, 3);
+	assert_int_equal(st.rejects, 7);
+	assert_int_equal(r.n, 7);
+	assert_int_equal(r.line[0], 2);
+	assert_string_equal(r.reason[0], "not JSON");
+	assert_int_equal(r.line[1], 3);
+	assert_string_equal(r.reason[1], "missing or bad \"run\"");
+	assert_int_equal(r.line[2], 4);
+	assert_string_equal(r.reason[2], "record longer than 1024 bytes");
+	assert_int_equal(r.line[3], 6);
+	assert_string_equal(r.reason[3], "not a JSON object");
+	assert_int_equal(r.line[4], 7);
+	assert_string_equal(r.reason[4], "unsupported format version 2");
+	assert_int_equal(r.line[5], 8);
+	assert_string_equal(r.reason[5], "missing or bad \"seq\"");
+	assert_int_equal(r.line[6], 9);
+	assert_string_equal(r.reason[6], "missing or bad \"ts\"");
+	assert_int_equal(q1(f->d, "SELECT group_concat(seq, '') FROM events"),
+	    147);
+	assert_int_equal(q1(f->d, "SELECT group_concat(line, '') FROM rejects"),
+	    2346789);
+	/* Reported once: the next run sees nothing new. */
+	memset(&r, 0, sizeof(r));
+	ingest(f, &st, &r);
+	assert_int_equal(r.n, 0);
+	assert_int_equal(st.rejects, 0);
+}
+
+static void
+test_small_batches_and_new_inode(void **state)
+{
+	struct fx *f = *state;
+	struct db_ingest_stats st;
+	struct rej r = { 0 };
+	struct db_err e;
+	char rotated[160];
+
+	open_db(f);
+	copy_fixture(f->jpath);
+	/* Batches of 5: the offset moves in five commits. */
+	assert_int_equal(db_ingest(f->d, f->jpath, 5, on_reject, &r, &st, &e),
+	    0);
+	assert_int_equal(st.records, 24);
+	/* Rotation: rename, a late record in the old file, a new file. */
+	snprintf(rotated, sizeof(rotated), "%s.1", f->jpath);
+	assert_int_equal(rename(f->jpath, rotated), 0);
+	write_file(rotated, "a", "{\"v\":1,\"run\":\"00000000000000a1\","
+	    "\"seq\":25,\"ts\":\"2026-11-23T06:41:00Z\",\"event\":\"x\"}\n");
+	write_file(f->jpath, "w", "{\"v\":1,\"run\":\"00000000000000b2\","
+	    "\"seq\":1,\"ts\":\"2026-11-23T06:42:00Z\",\"event\":"
+	    "\"daemon.start\"}\n");
+	assert_int_equal(db_ingest(f->d, f->jpath, 5, on_reject, &r, &st, &e),
+	    0);
+	assert_int_equal(st.records, 2);
+	assert_int_equal(st.files, 2);
+	assert_int_equal(q1(f->d, "SELECT count(*) FROM events"), 26);
+	assert_int_equal(q1(f->d, "SELECT count(*) FROM journals"), 2);
+	assert_int_equal(r.n, 0);
+}
+
+/* ---- queries ----------------------------------------------------------- */
+
+static void
+test_who_called_outcomes(void **state)
+{
+	struct fx *f = *state;
+	struct db_filter flt = { .user = "sif" };
+	struct rows *r = calloc(1, sizeof(*r));
+	struct db_err e;
+
+	assert_non_null(r);
+	loaded(f);
+	assert_int_equal(db_who_called(f->d, &flt, on_row, r, &e), 0);
+	assert_int_equal(r->n, 6);
+	assert_string_equal(r->row[0], "2026-11-23 06:01:00|thor|"
+	    "127.0.0.1:40001|pts/3|answered|");
+	assert_string_equal(r->row[1], "2026-11-23 06:10:00|loki|"
+	    "127.0.0.1:40003|pts/3|missed|rang 2 times");
+	assert_string_equal(r->row[2], "2026-11-23 06:20:00|odin|"
+	    "192.0.2.7:1024|pts/3|rung|");
+	assert_string_equal(r->row[3], "2026-11-23 06:31:00|thor|"
+	    "127.0.0.1:40005||refused|mesg n");
+	assert_string_equal(r->row[4], "2026-11-23 06:32:00|fenrir|"
+	    "198.51.100.9:2000||denied|rule /etc/talkd/policy.yaml:deny-wolves"
+	    " (site-deny) on ANNOUNCE");
+	assert_string_equal(r->row[5], "2026-11-23 06:36:00|x\033[2Jy|"
+	    "127.0.0.1:40006|pts/3|rung|");
+	memset(r, 0, sizeof(*r));
+	flt.user = "baldr";
+	flt.json = 1;
+	assert_int_equal(db_who_called(f->d, &flt, on_row, r, &e), 0);
+	assert_int_equal(r->n, 1);
+	assert_string_equal(r->row[0], "{\"time\":\"2026-11-23T06:30:00.000000Z\","
+	    "\"caller\":\"thor\",\"from\":\"127.0.0.1:40004\",\"callee\":"
+	    "\"baldr\",\"tty\":null,\"outcome\":\"refused\",\"detail\":"
+	    "\"not logged in\",\"rule\":null,\"type\":\"ANNOUNCE\",\"answer\":"
+	    "\"NOT_HERE\",\"id\":null,\"rings\":0}");
+	memset(r, 0, sizeof(*r));
+	flt.user = "nobody-at-all";
+	assert_int_equal(db_who_called(f->d, &flt, on_row, r, &e), 0);
+	assert_int_equal(r->n, 0);
+	free(r);
+}
+
+/* A ring less than two minutes old and not over is still ringing. */
+static void
+test_who_called_ringing(void **state)
+{
+	struct fx *f = *state;
+	struct db_filter flt = { .user = "sif" };
+	struct rows *r = calloc(1, sizeof(*r));
+	struct db_ingest_stats st;
+	struct rej rj = { 0 };
+	struct db_err e;
+	char ts[32], line[256];
+	time_t now = time(NULL) - 10;
+	struct tm tm;
+
+	assert_non_null(r);
+	open_db(f);
+	assert_non_null(gmtime_r(&now, &tm));
+	assert_true(strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm) > 0);
+	snprintf(line, sizeof(line), "{\"v\":1,\"run\":\"r\",\"seq\":1,"
+	    "\"ts\":\"%s\",\"event\":\"announce.rung\",\"caller\":\"thor\","
+	    "\"callee\":\"sif\",\"src\":\"127.0.0.1:1\",\"tty\":\"pts/1\","
+	    "\"id\":1}\n", ts);
+	write_file(f->jpath, "w", line);
+	ingest(f, &st, &rj);
+	assert_int_equal(st.records, 1);
+	assert_int_equal(db_who_called(f->d, &flt, on_row, r, &e), 0);
+	assert_int_equal(r->n, 1);
+	assert_non_null(strstr(r->row[0], "|thor|127.0.0.1:1|pts/1|ringing|"));
+	free(r);
+}
+
+static void
+test_since_until(void **state)
+{
+	struct fx *f = *state;
+	struct db_filter flt = { .user = "sif", .json = 0 };
+	struct rows *r = calloc(1, sizeof(*r));
+	struct db_err e;
+
+	assert_non_null(r);
+	loaded(f);
+	assert_int_equal(db_parse_time("2026-11-23T06:10:00Z", 0, &flt.since,
+	    &e), 0);
+	assert_int_equal(db_parse_time("2026-11-23T06:32:00Z", 0, &flt.until,
+	    &e), 0);
+	flt.has_since = flt.has_until = 1;
+	assert_int_equal(db_who_called(f->d, &flt, on_row, r, &e), 0);
+	assert_int_equal(r->n, 3);		/* since inclusive, until not */
+	assert_non_null(strstr(r->row[0], "|loki|"));
+	assert_non_null(strstr(r->row[2], "|refused|"));
+	memset(r, 0, sizeof(*r));
+	flt.has_until = 0;
+	flt.user = NULL;
+	assert_int_equal(db_audit(f->d, &flt, on_row, r, &e), 0);
+	assert_int_equal(r->n, 17);		/* seq 8 .. 24 */
+	free(r);
+}
+
+static void
+test_history_lifecycle(void **state)
+{
+	struct fx *f = *state;
+	struct db_filter flt = { .user = "sif" };
+	struct rows *r = calloc(1, sizeof(*r));
+	struct db_err e;
+
+	assert_non_null(r);
+	loaded(f);
+	assert_int_equal(db_history(f->d, &flt, on_row, r, &e), 0);
+	assert_int_equal(r->n, 3);
+	assert_string_equal(r->row[0], "2026-11-23 06:01:00|thor|sif|"
+	    "127.0.0.1:40001|1|06:01:05 by sif|deleted 06:01:06|");
+	assert_string_equal(r->row[1], "2026-11-23 06:10:00|loki|sif|"
+	    "127.0.0.1:40003|3|-|expired 06:11:31|1");
+	assert_string_equal(r->row[2], "2026-11-23 06:35:00|thor|sif|"
+	    "198.51.100.9:2003||-|refused (not-local)|");
+	memset(r, 0, sizeof(*r));
+	flt.user = "thor";
+	flt.json = 1;
+	assert_int_equal(db_history(f->d, &flt, on_row, r, &e), 0);
+	assert_int_equal(r->n, 2);
+	assert_non_null(strstr(r->row[0], "\"looked_up\":"
+	    "\"2026-11-23T06:01:05.000Z\",\"looked_up_by\":\"sif\""));
+	assert_non_null(strstr(r->row[0], "\"ending\":\"deleted\""));
+	free(r);
+}
+
+static void
+test_audit_order_and_raw_json(void **state)
+{
+	struct fx *f = *state;
+	struct db_filter flt = { .json = 1 };
+	struct rows *r = calloc(1, sizeof(*r));
+	struct db_err e;
+	char line[1100];
+	FILE *fp;
+	int i;
+
+	assert_non_null(r);
+	loaded(f);
+	assert_int_equal(db_audit(f->d, &flt, on_row, r, &e), 0);
+	assert_int_equal(r->n, 24);
+	fp = fopen(fixture, "r");
+	assert_non_null(fp);
+	for (i = 0; i < 24; i++) {
+		assert_non_null(fgets(line, sizeof(line), fp));
+		line[strcspn(line, "\n")] = '\0';
+		assert_string_equal(r->row[i], line);
+	}
+	fclose(fp);
+	memset(r, 0, sizeof(*r));
+	flt.json = 0;
+	assert_int_equal(db_audit(f->d, &flt, on_row, r, &e), 0);
+	assert_int_equal(r->n, 24);
+	assert_non_null(strstr(r->row[19], "|packet.malformed|"));
+	assert_non_null(strstr(r->row[19], "bad-length count 3"));
+	free(r);
+}
+
+static void
+test_prune(void **state)
+{
+	struct fx *f = *state;
+	struct db_prune_stats ps;
+	struct db_err e;
+	double cut;
+
+	loaded(f);
+	assert_int_equal(db_parse_time("2026-11-23T06:20:00Z", 0, &cut, &e),
+	    0);
+	assert_int_equal(db_prune(f->d, cut, &ps, &e), 0);
+	assert_int_equal(ps.events, 14);
+	assert_int_equal(ps.invitations, 2);
+	assert_int_equal(ps.announcements, 2);
+	assert_int_equal(q1(f->d, "SELECT count(*) FROM events"), 10);
+	assert_int_equal(q1(f->d, "SELECT min(seq) FROM events"), 15);
+	/* The offset survives: nothing is ingested again. */
+	{
+		struct db_ingest_stats st;
+		struct rej r = { 0 };
+
+		ingest(f, &st, &r);
+		assert_int_equal(st.records + st.duplicates, 0);
+	}
+}
+
+/* ---- time arguments ------------------------------------------------------ */
+
+static void
+test_parse_time(void **state)
+{
+	struct db_err e;
+	double t;
+	time_t now = 1795416000;		/* 2026-11-23T06:40:00Z */
+
+	(void)state;
+	assert_int_equal(db_parse_time("2026-11-23", now, &t, &e), 0);
+	assert_true(t == 1795392000.0);
+	assert_int_equal(db_parse_time("2026-11-23T06:40:00", now, &t, &e), 0);
+	assert_true(t == 1795416000.0);
+	assert_int_equal(db_parse_time("2026-11-23 06:40", now, &t, &e), 0);
+	assert_true(t == 1795416000.0);
+	assert_int_equal(db_parse_time("2026-11-23T06:40:00Z", now, &t, &e), 0);
+	assert_true(t == 1795416000.0);
+	assert_int_equal(db_parse_time("now", now, &t, &e), 0);
+	assert_true(t == (double)now);
+	assert_int_equal(db_parse_time("today", now, &t, &e), 0);
+	assert_true(t == 1795392000.0);
+	assert_int_equal(db_parse_time("yesterday", now, &t, &e), 0);
+	assert_true(t == 1795392000.0 - 86400);
+	assert_int_equal(db_parse_time("-1h", now, &t, &e), 0);
+	assert_true(t == (double)now - 3600);
+	assert_int_equal(db_parse_time("-30m", now, &t, &e), 0);
+	assert_true(t == (double)now - 1800);
+	assert_int_equal(db_parse_time("-7d", now, &t, &e), 0);
+	assert_true(t == (double)now - 7 * 86400);
+	assert_int_equal(db_parse_time("-2w", now, &t, &e), 0);
+	assert_true(t == (double)now - 14 * 86400);
+	assert_int_equal(db_parse_time("2026-02-30", now, &t, &e), -1);
+	assert_int_equal(db_parse_time("2026-11-23T24:00", now, &t, &e), -1);
+	assert_int_equal(db_parse_time("tomorrow", now, &t, &e), -1);
+	assert_non_null(strstr(e.msg, "bad time"));
+	assert_int_equal(db_parse_time("-1x", now, &t, &e), -1);
+	assert_int_equal(db_parse_time("-h", now, &t, &e), -1);
+	assert_int_equal(db_parse_time("", now, &t, &e), -1);
+	assert_int_equal(db_parse_time("2026-11-23T06:40:00+01", now, &t, &e),
+	    -1);
+	assert_int_equal(db_parse_time("-99999999999999999999d", now, &t, &e),
+	    -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_migrations_set_user_version,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_is_noop, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_bad_migration_reports_position, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_database_is_refused,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ingest_fixture_rows, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_ingest_unique_guard, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_half_written_line_is_left,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_corrupt_lines_skipped_and_reported, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_first_line, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_small_batches_and_new_inode,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_who_called_outcomes, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_who_called_ringing, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_since_until, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_history_lifecycle, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_audit_order_and_raw_json,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
+		cmocka_unit_test(test_parse_time),
+	};
+	const char *src = getenv("TALKD_SRCDIR");
+
+	/* Local times in the expected rows are UTC. */
+	setenv("TZ", "UTC", 1);
+	tzset();
+	snprintf(fixture, sizeof(fixture), "%s/tests/data/db/journal.fixture",
+	    src && *src ? src : ".");
+	return cmocka_run_group_tests_name("db", tests, NULL, NULL);
+}
