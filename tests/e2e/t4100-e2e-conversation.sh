@@ -2,9 +2,10 @@
 # A real conversation through talkd, for each client and across them.
 #
 # For each (caller client, callee client) pair: user A runs `talk B`; B's
-# pane shows the daemon's banner; B runs the `talk A@HOST` it gives; both sides show
-# "[Connection established]"; a line typed on each side shows on the other;
-# Ctrl-C on A ends both clients and both terminals are restored.  The
+# pane shows the daemon's banner; B runs the `talk A@HOST` it gives; both
+# sides show "[Connection established]"; a line typed on each side shows on
+# the other; Ctrl-C on A ends A's client, B's sees the connection closed
+# and ends (netkit on a ^C of its own); both terminals are restored.  The
 # journal must hold an announce.rung record for each call.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
