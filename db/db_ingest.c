@@ -10,7 +10,8 @@
  * IGNORE is the second guard (a journal copied under a new identity).
  *
  * Rotation: before the journal at PATH, ingest goes through its siblings
- * PATH.1, PATH.0, then every other PATH-* and PATH.* in name order, and
+ * PATH.1, PATH.0, then every other PATH-* and PATH.* in name order (at
+ * most MAX_SIBLINGS of them), and
  * finishes the unread tail of each one whose identity it already knows
  * (a daemon may still append a record or two to the renamed file before it
  * reopens PATH).  Files it does not know are not read: they are older
@@ -575,28 +576,27 @@ cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Rank of a rotated name: PATH.1 and PATH.0 first, then by name. */
-static int
-rank(const char *suffix)
-{
-	if (strcmp(suffix, ".1") == 0)
-		return 0;
-	if (strcmp(suffix, ".0") == 0)
-		return 1;
-	return 2;
-}
-
 static int
 ingest_siblings(struct ingest *in, const char *path, const char *key)
 {
+	static const char *const first[] = { ".1", ".0" };
 	char dir[PATH_MAX], full[PATH_MAX];
 	char *names[MAX_SIBLINGS];
 	const char *base, *slash;
 	struct dirent *de;
 	size_t blen, n = 0, i;
 	DIR *dp;
-	int pass, len, ret = 0;
+	int len, ret = 0;
 
+	/* The usual name of the previous journal first, looked up directly,
+	 * so that no number of other rotations can hide it. */
+	for (i = 0; i < 2 && ret == 0; i++) {
+		len = snprintf(full, sizeof(full), "%s%s", path, first[i]);
+		if (len >= 0 && (size_t)len < sizeof(full))
+			ret = ingest_path(in, full, key, 0);
+	}
+	if (ret != 0)
+		return ret;
 	slash = strrchr(path, '/');
 	if (slash == NULL) {
 		len = snprintf(dir, sizeof(dir), ".");
@@ -614,7 +614,9 @@ ingest_siblings(struct ingest *in, const char *path, const char *key)
 	while (n < MAX_SIBLINGS && (de = readdir(dp)) != NULL) {
 		if (strncmp(de->d_name, base, blen) != 0 ||
 		    (de->d_name[blen] != '.' && de->d_name[blen] != '-') ||
-		    de->d_name[blen + 1] == '\0')
+		    de->d_name[blen + 1] == '\0' ||
+		    strcmp(de->d_name + blen, ".1") == 0 ||
+		    strcmp(de->d_name + blen, ".0") == 0)
 			continue;
 		if ((names[n] = strdup(de->d_name)) == NULL)
 			break;
@@ -622,16 +624,10 @@ ingest_siblings(struct ingest *in, const char *path, const char *key)
 	}
 	closedir(dp);
 	qsort(names, n, sizeof(names[0]), cmp_names);
-	for (pass = 0; pass < 3 && ret == 0; pass++) {
-		for (i = 0; i < n && ret == 0; i++) {
-			if (rank(names[i] + blen) != pass)
-				continue;
-			len = snprintf(full, sizeof(full), "%s/%s", dir,
-			    names[i]);
-			if (len < 0 || (size_t)len >= sizeof(full))
-				continue;
+	for (i = 0; i < n && ret == 0; i++) {
+		len = snprintf(full, sizeof(full), "%s/%s", dir, names[i]);
+		if (len >= 0 && (size_t)len < sizeof(full))
 			ret = ingest_path(in, full, key, 0);
-		}
 	}
 	for (i = 0; i < n; i++)
 		free(names[i]);

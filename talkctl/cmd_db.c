@@ -317,6 +317,34 @@ struct table {
 	int failed;
 };
 
+/*
+ * Print one line of JSON made by SQLite.  It escapes C0 controls; DEL and
+ * the C1 controls (U+0080..U+009F, which some terminals obey) it writes
+ * as they are, and they can only stand inside strings: write those as
+ * \u00XX too, so that --json output is as safe on a terminal as the
+ * tables.  The JSON value is unchanged.
+ */
+static int
+put_json(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int c;
+
+	for (; *p != '\0'; p++) {
+		c = *p;
+		if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			c = *++p;
+		else if (c != 0x7f) {
+			if (putchar(c) == EOF)
+				return -1;
+			continue;
+		}
+		if (printf("\\u%04x", c) < 0)
+			return -1;
+	}
+	return putchar('\n') == EOF ? -1 : 0;
+}
+
 static int
 collect(void *arg, int ncol, const char *const *names,
     const char *const *vals)
@@ -335,7 +363,7 @@ collect(void *arg, int ncol, const char *const *names,
 		return 0;
 	}
 	if (t->json) {			/* one JSON object per line */
-		if (fputs(vals[0], stdout) == EOF || putchar('\n') == EOF)
+		if (put_json(vals[0]) == -1)
 			return t->failed = 1;
 		return 0;
 	}

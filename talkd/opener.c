@@ -15,7 +15,6 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,12 +81,15 @@ send_rep(int chan, const struct orep *rep, int fd)
 static void
 serve(int chan)
 {
+	struct pwcache *pwc = pwcache_new(1024, 30000);
 	struct oreq req;
 	ssize_t n;
 
+	if (!pwc)
+		_exit(1);
 	while ((n = recv(chan, &req, sizeof(req), 0)) == (ssize_t)sizeof(req)) {
 		struct orep rep;
-		struct passwd *pw;
+		const struct pwent_c *pw;
 		struct stat st;
 		char path[4096];
 		int fd = -1;
@@ -95,11 +97,11 @@ serve(int chan)
 		memset(&rep, 0, sizeof(rep));
 		rep.seq = req.seq;
 		req.user[NAME_SIZE] = '\0';
-		if ((pw = getpwnam(req.user)) == NULL || !pw->pw_dir ||
-		    pw->pw_dir[0] != '/') {
+		pw = pwcache_get(pwc, req.user, now_ms());
+		if (!pw->found || pw->home[0] != '/') {
 			rep.status = OPENER_NOUSER;
 		} else if (snprintf(path, sizeof(path), "%s/.talkrc",
-		    pw->pw_dir) >= (int)sizeof(path)) {
+		    pw->home) >= (int)sizeof(path)) {
 			rep.status = OPENER_ERROR;
 			rep.err = ENAMETOOLONG;
 		} else if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
@@ -109,16 +111,16 @@ serve(int chan)
 			    OPENER_ABSENT : errno == ELOOP ? OPENER_INSECURE :
 			    OPENER_ERROR;
 		} else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-		    st.st_uid != pw->pw_uid) {
+		    st.st_uid != pw->uid) {
 			/* Never hand over a file that is not the user's own. */
 			rep.status = OPENER_INSECURE;
 			close(fd);
 			fd = -1;
 		} else
 			rep.status = OPENER_OPENED;
-		if (pw) {
-			rep.uid = pw->pw_uid;
-			rep.gid = pw->pw_gid;
+		if (pw->found) {
+			rep.uid = pw->uid;
+			rep.gid = pw->gid;
 		}
 		send_rep(chan, &rep, fd);
 		if (fd >= 0)

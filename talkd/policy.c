@@ -15,7 +15,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +44,7 @@ struct policy {
 	int64_t checked;
 	int strict;
 	int opener;			/* channel, or -1: open directly */
+	struct pwcache *pw;
 	struct uset users[USERS_MAX];
 };
 
@@ -108,7 +108,7 @@ load_site(struct policy *p, int required, struct acl **out)
 
 struct policy *
 policy_new(const char *cache_path, int cache_required,
-    const char *legacy_path, int strict, int opener)
+    const char *legacy_path, int strict, int opener, struct pwcache *pw)
 {
 	struct policy *p;
 
@@ -116,6 +116,7 @@ policy_new(const char *cache_path, int cache_required,
 		return NULL;
 	p->strict = strict;
 	p->opener = opener;
+	p->pw = pw;
 	if ((cache_path && (p->cache_path = strdup(cache_path)) == NULL) ||
 	    (legacy_path && (p->legacy_path = strdup(legacy_path)) == NULL))
 		goto fail;
@@ -182,18 +183,15 @@ policy_reload(struct policy *p, int64_t now, int force)
 
 /* Without an opener (not started as root): open ~user/.talkrc directly. */
 static enum opener_status
-open_direct(const char *user, int *fd, uid_t *uid, gid_t *gid)
+open_direct(const struct pwent_c *pw, int *fd, uid_t *uid, gid_t *gid)
 {
-	struct passwd *pw;
 	struct stat st;
 	char path[4096];
 
 	*fd = -1;
-	if ((pw = getpwnam(user)) == NULL || !pw->pw_dir)
-		return OPENER_NOUSER;
-	*uid = pw->pw_uid;
-	*gid = pw->pw_gid;
-	if (snprintf(path, sizeof(path), "%s/.talkrc", pw->pw_dir) >=
+	*uid = pw->uid;
+	*gid = pw->gid;
+	if (snprintf(path, sizeof(path), "%s/.talkrc", pw->home) >=
 	    (int)sizeof(path))
 		return OPENER_ERROR;
 	if ((*fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
@@ -201,7 +199,7 @@ open_direct(const char *user, int *fd, uid_t *uid, gid_t *gid)
 		return errno == ENOENT || errno == ENOTDIR ? OPENER_ABSENT :
 		    errno == ELOOP ? OPENER_INSECURE : OPENER_ERROR;
 	if (fstat(*fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_uid != pw->pw_uid) {
+	    st.st_uid != pw->uid) {
 		close(*fd);
 		*fd = -1;
 		return OPENER_INSECURE;
@@ -258,6 +256,7 @@ policy_decide(struct policy *p, const char *callee, const char *caller,
 	struct acl_query q;
 	struct acl_verdict v;
 	enum opener_status os;
+	const struct pwent_c *pw;
 	struct acl_stamp stamp;
 	struct stat st;
 	uid_t uid = (uid_t)-1;
@@ -272,8 +271,14 @@ policy_decide(struct policy *p, const char *callee, const char *caller,
 		snprintf(d->rule, sizeof(d->rule), "default");
 		return;
 	}
-	os = p->opener >= 0 ? opener_open(p->opener, callee, OPENER_WAIT_MS,
-	    &fd, &uid, &gid) : open_direct(callee, &fd, &uid, &gid);
+	pw = pwcache_get(p->pw, callee, now);
+	if (!pw->found)
+		os = OPENER_NOUSER;	/* no account, no ~/.talkrc to ask for */
+	else if (p->opener >= 0)
+		os = opener_open(p->opener, callee, OPENER_WAIT_MS, &fd, &uid,
+		    &gid);
+	else
+		os = open_direct(pw, &fd, &uid, &gid);
 	switch (os) {
 	case OPENER_OPENED: {
 		struct uset *u = uset_slot(p, callee, now);

@@ -5,7 +5,6 @@
  */
 #include <arpa/inet.h>
 #include <ifaddrs.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -219,7 +218,7 @@ do_announce(struct server *s, const struct ctl_msg *m,
 	uint32_t saddr = ntohl(src->sin_addr.s_addr);
 	struct invite proto, *e;
 	struct tty_choice tty;
-	struct passwd *pw;
+	const struct pwent_c *pw;
 	char host[256], banner[2048];
 	time_t t;
 	struct tm tm;
@@ -237,10 +236,10 @@ do_announce(struct server *s, const struct ctl_msg *m,
 	}
 	rering = e != NULL;
 
-	if ((pw = getpwnam(m->r_name)) == NULL)
+	if (!(pw = pwcache_get(s->pw, m->r_name, now))->found)
 		answer = NOT_HERE;
 	else
-		answer = find_user(s->utmp, m->r_name, pw->pw_uid, m->r_tty,
+		answer = find_user(s->utmp, m->r_name, pw->uid, m->r_tty,
 		    &tty);
 	if (answer != SUCCESS) {
 		rp->answer = (uint8_t)answer;
@@ -262,7 +261,7 @@ do_announce(struct server *s, const struct ctl_msg *m,
 	localtime_r(&t, &tm);
 	blen = banner_build(banner, sizeof(banner), s->hostname, &tm,
 	    m->l_name, host);
-	answer = blen ? ringer_ring(s->ringer, tty.line, pw->pw_uid, banner,
+	answer = blen ? ringer_ring(s->ringer, tty.line, pw->uid, banner,
 	    blen, now) : FAILED;
 	if (answer != SUCCESS) {
 		rp->answer = (uint8_t)answer;

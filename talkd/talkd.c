@@ -410,7 +410,7 @@ main(int argc, char **argv)
 		fatalx("-a and --acl-cache both name a site policy; use one");
 	if (o.check_only) {
 		if ((s.policy = policy_new(o.acl_file ? NULL : cache_path,
-		    cache_required, o.acl_file, o.strict, -1)) == NULL) {
+		    cache_required, o.acl_file, o.strict, -1, NULL)) == NULL) {
 			fprintf(stderr, "talkd: configuration invalid\n");
 			return 1;
 		}
@@ -441,8 +441,10 @@ main(int argc, char **argv)
 		journal_chown(s.journal, ps.uid, ps.gid);
 
 	opener = opener_start(&ps, &opener_pid);
+	if ((s.pw = pwcache_new(1024, 30000)) == NULL)
+		fatal("out of memory");
 	if ((s.policy = policy_new(o.acl_file ? NULL : cache_path,
-	    cache_required, o.acl_file, o.strict, opener)) == NULL)
+	    cache_required, o.acl_file, o.strict, opener, s.pw)) == NULL)
 		fatalx("no usable site policy; refusing to start");
 
 	privsep_drop(&ps);
@@ -540,6 +542,7 @@ main(int argc, char **argv)
 	table_free(s.table);
 	utmp_cache_free(s.utmp);
 	policy_free(s.policy);
+	pwcache_free(s.pw);
 	if (opener >= 0)
 		close(opener);		/* the opener sees EOF and exits */
 	if (opener_pid > 0)

@@ -194,6 +194,22 @@ size_t journal_encode(char *buf, size_t len, const char *run,
 	    unsigned long long seq, const struct timespec *ts,
 	    const struct jrec *);
 
+/* ---- pwcache.c: local accounts, cached (no passwd read per request) ---- */
+struct pwent_c {
+	char name[NAME_SIZE + 1];
+	int used, found;		/* found: the account exists */
+	uid_t uid;
+	gid_t gid;
+	char *home;
+	int64_t at, last;		/* looked up; last used */
+};
+struct pwcache;
+struct pwcache *pwcache_new(size_t max, int64_t ttl_ms);
+void pwcache_free(struct pwcache *);
+/* The account for name (found == 0: none); valid until the next call. */
+const struct pwent_c *pwcache_get(struct pwcache *, const char *name,
+	    int64_t now);
+
 /* ---- policy.c: access control (SPEC.md 4) --------------------------------- */
 struct policy;
 struct decision {
@@ -215,7 +231,8 @@ void policy_decide(struct policy *, const char *callee, const char *caller,
  * NULL when no good policy can be had: the daemon refuses to start.
  */
 struct policy *policy_new(const char *cache_path, int cache_required,
-	    const char *legacy_path, int strict, int opener);
+	    const char *legacy_path, int strict, int opener,
+	    struct pwcache *pw);
 /* Pick up a changed cache (checked at most once a second), or force. */
 void policy_reload(struct policy *, int64_t now, int force);
 void policy_free(struct policy *);
@@ -228,6 +245,7 @@ struct server {
 	struct journal *journal;
 	struct utmp_cache *utmp;
 	struct policy *policy;
+	struct pwcache *pw;
 	char hostname[256];
 	int logging;			/* -l: log requests */
 	/* this host's addresses, for LEAVE_INVITE */

@@ -5,7 +5,7 @@
 # the rotated file's tail first: every record exactly once.  A new file
 # that reuses the old inode is a new journal (its first line differs).
 . "$(dirname "$0")/lib-db.sh"
-plan 14
+plan 15
 J=$T/journal D=$T/talkd.db
 ingest() { "$TALKCTL" ingest --journal "$J" --db "$D" >/dev/null 2>>"$T/err"; }
 count() { sql "$D" 'SELECT count(*) || "/" || count(DISTINCT run || seq) FROM events'; }
@@ -50,8 +50,18 @@ gen_journal "$J" 000000000000000d 8 9
 like "a journal shorter than its offset is reported" "$(cat "$T/err.trunc")" "/journal: file is shorter than what was read of it; reading it again$"
 is "its new records stored, the old ones not twice" "$(count)" 238/238
 
+# Many other rotations (more than ingest looks through) cannot hide
+# journal.1: it is looked up by name.
+for i in $(seq 1 3000); do : >"$J-old$i"; done
+mv "$J" "$J.1"
+gen_journal "$J.1" 000000000000000d 10 10
+gen_journal "$J" 000000000000000e 1 2
+"$TALKCTL" ingest --journal "$J" --db "$D" >/dev/null 2>>"$T/err"
+is "journal.1 found among 3000 other rotated names" "$(count)" 241/241
+rm -f "$J"-old*
+
 # Ingest is idempotent, and nothing was reported.
 ingest
-is "nothing more on a re-run" "$(count)" 238/238
+is "nothing more on a re-run" "$(count)" 241/241
 is "no errors" "$(cat "$T/err")" ""
 finish

@@ -3,7 +3,7 @@
 # (tests/data/db/journal.fixture): human tables, --json checked with
 # python3, time filters, ingest-before-query, usage errors.
 . "$(dirname "$0")/lib-db.sh"
-plan 29
+plan 33
 J=$T/journal D=$T/talkd.db
 cp "$SRC/tests/data/db/journal.fixture" "$J"
 tc() { "$TALKCTL" "$@" --db "$D" --journal "$J"; }
@@ -57,8 +57,17 @@ tc who-called a b >/dev/null 2>&1; is "two users: exit 2" "$?" 2
 like "... and says which" "$(head -1 "$T/err")" "missing argument for: --since"
 like "-h: the usage on stdout, exit 0" "$("$TALKCTL" history -h; echo "rc=$?")" "^usage: talkctl history .*rc=0$"
 "$TALKCTL" prune --db "$D" >/dev/null 2>&1; is "prune without --older-than: exit 2" "$?" 2
+ok "before prune the caller's name is in the database files" grep -qa fenrir "$D" "$D-wal"
 like "prune --older-than 0 removes everything" "$("$TALKCTL" prune --older-than 0 --db "$D")" "^prune: removed 25 events, 3 invitations, 8 call attempts, 0 rejected lines"
 is "and the database is empty" "$(sql "$D" 'SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM invitations) + (SELECT count(*) FROM announcements)')" 0
+not_ok "... and its bytes are gone from the files (secure_delete, VACUUM, WAL truncated)" grep -qa fenrir "$D" "$D-wal"
+
+# DEL and C1 controls (a daemon writes a byte 0x9b as \u009b) stay escaped
+# in --json output, as C0 controls do.
+printf '%s\n' '{"v":1,"run":"00000000000000f2","seq":1,"ts":"2026-11-23T06:38:00Z","event":"announce.refused","caller":"c\u009b\u007f\u001b","callee":"sif","src":"127.0.0.1:1","answer":"NOT_HERE"}' >"$T/j3"
+"$TALKCTL" who-called sif --json --db "$T/d3.db" --journal "$T/j3" >"$T/c1.json"
+LC_ALL=C grep -q $'[\x7f\x80-\xff]' "$T/c1.json"; _result $((!$?)) "--json: no raw DEL or C1 bytes"
+is "--json: the name decodes exactly" "$(py 'import json,sys; print(ascii(json.loads(open(sys.argv[1]).readline())["caller"]))' c1.json)" "'c\x9b\x7f\x1b'"
 
 # The wire carries 12 bytes of a name; a longer user name is matched by those.
 printf '%s\n' '{"v":1,"run":"00000000000000f1","seq":1,"ts":"2026-11-23T06:38:00Z","event":"announce.refused","caller":"thor","callee":"averylongnam","src":"127.0.0.1:1","answer":"NOT_HERE"}' >"$T/j2"

@@ -925,6 +925,8 @@ srv_init(struct srv *v, struct fix *f)
 	v->s.ringer = ringer_new(4, 25000);
 	v->s.resolver = resolver_new(0, 300, 4);	/* numeric names */
 	v->s.utmp = utmp_cache_new(f->utmp);
+	v->s.pw = pwcache_new(16, 30000);
+	assert_non_null(v->s.pw);
 	assert_non_null(v->s.table);
 	assert_non_null(v->s.ringer);
 	assert_non_null(v->s.resolver);
@@ -942,6 +944,7 @@ srv_free(struct srv *v)
 	ringer_free(v->s.ringer);
 	resolver_free(v->s.resolver);
 	utmp_cache_free(v->s.utmp);
+	pwcache_free(v->s.pw);
 	free(v->s.local);
 }
 

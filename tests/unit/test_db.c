@@ -111,6 +111,23 @@ q1(struct db *d, const char *sql)
 	return v;
 }
 
+/* One text from SQL (NULL as ""), into buf. */
+static const char *
+qt(struct db *d, const char *sql, char *buf, size_t size)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *v;
+
+	if (sqlite3_prepare_v2(db_sqlite(d), sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db_sqlite(d)));
+	buf[0] = '\0';
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    (v = sqlite3_column_text(st, 0)) != NULL)
+		snprintf(buf, size, "%s", (const char *)v);
+	sqlite3_finalize(st);
+	return buf;
+}
+
 /* Rejected lines seen through the callback. */
 struct rej {
 	unsigned long line[16];
@@ -264,6 +281,7 @@ test_newer_database_is_refused(void **state)
 static void
 test_ingest_fixture_rows(void **state)
 {
+	char buf[1024];
 	struct fx *f = *state;
 	struct db_ingest_stats st;
 	struct rej r = { 0 };
@@ -288,6 +306,31 @@ test_ingest_fixture_rows(void **state)
 	    " AND caller = 'x' || char(27) || '[2Jy'"), 1);
 	assert_int_equal(q1(f->d, "SELECT t = 1795413600 FROM events WHERE"
 	    " seq = 1"), 1);
+	/* Exactly these lifecycle rows. */
+	assert_string_equal(qt(f->d, "SELECT group_concat(x, ';') FROM (SELECT"
+	    " run || ',' || coalesce(id, '') || ',' || caller || ',' || callee"
+	    " || ',' || src || ',' || refreshes || ',' || coalesce(lookup_by, '')"
+	    " || ',' || lookups || ',' || coalesce(ending, '') || ',' ||"
+	    " coalesce(reason, '') AS x FROM invitations ORDER BY rid)", buf,
+	    sizeof(buf)),
+	    "00000000000000a1,1,thor,sif,127.0.0.1:40001,0,sif,1,deleted,;"
+	    "00000000000000a1,3,loki,sif,127.0.0.1:40003,1,,0,expired,;"
+	    "00000000000000a1,,thor,sif,198.51.100.9:2003,0,,0,refused,"
+	    "not-local");
+	assert_string_equal(qt(f->d, "SELECT group_concat(x, ';') FROM (SELECT"
+	    " kind || ',' || coalesce(id, '') || ',' || caller || ',' || callee"
+	    " || ',' || coalesce(tty, '') || ',' || rings || ',' ||"
+	    " coalesce(answer, '') || ',' || coalesce(rule, '') || ',' ||"
+	    " coalesce(reason, '') || ',' || coalesce(ending, '') AS x FROM"
+	    " announcements ORDER BY rid)", buf, sizeof(buf)),
+	    "rung,2,thor,sif,pts/3,1,SUCCESS,,,deleted;"
+	    "rung,5,loki,sif,pts/3,2,SUCCESS,,,expired;"
+	    "rung,6,odin,sif,pts/3,1,SUCCESS,,,deleted;"
+	    "refused,,thor,baldr,,0,NOT_HERE,,not-logged-in,;"
+	    "refused,,thor,sif,,0,PERMISSION_DENIED,,mesg-n,;"
+	    "denied,,fenrir,sif,,0,FAILED,/etc/talkd/policy.yaml:deny-wolves,"
+	    "site-deny,;"
+	    "rung,7,x\033[2Jy,sif,pts/3,1,SUCCESS,,,");
 	/* The re-ring folded into its announcement. */
 	assert_int_equal(q1(f->d, "SELECT rings FROM announcements WHERE"
 	    " caller = 'loki'"), 2);

@@ -656,6 +656,8 @@ test_process_events(void **state)
 	memset(&s, 0, sizeof(s));
 	s.table = table_new(&lim);
 	s.journal = journal_open(f->path);
+	s.pw = pwcache_new(16, 30000);
+	assert_non_null(s.pw);
 	assert_non_null(s.table);
 	assert_non_null(s.journal);
 
@@ -725,6 +727,7 @@ test_process_events(void **state)
 
 	journal_close(s.journal);
 	table_free(s.table);
+	pwcache_free(s.pw);
 	free(s.local);
 }
 

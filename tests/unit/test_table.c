@@ -476,6 +476,8 @@ new_server(void)
 
 	assert_non_null(s);
 	s->table = new_table(16, 16);
+	s->pw = pwcache_new(16, 30000);
+	assert_non_null(s->pw);
 	snprintf(s->hostname, sizeof(s->hostname), "testhost");
 	return s;			/* journal NULL: not written */
 }
@@ -484,6 +486,7 @@ static void
 free_server(struct server *s)
 {
 	table_free(s->table);
+	pwcache_free(s->pw);
 	free(s->local);
 	free(s);
 }
