@@ -325,9 +325,13 @@ journal_chown(struct journal *j, uid_t uid, gid_t gid)
 {
 	struct stat st;
 
-	/* Only a journal this daemon can rotate into needs to be its own. */
+	/*
+	 * The owner only: the group stays what the state directory gives
+	 * (talkd, for readers of the journal, talkctl(8)).
+	 */
+	(void)gid;
 	if (j && j->fd >= 0 && fstat(j->fd, &st) == 0 && st.st_uid == 0 &&
-	    fchown(j->fd, uid, gid) < 0)
+	    fchown(j->fd, uid, (gid_t)-1) < 0)
 		log_warn("journal %s: chown", j->path);
 }
 

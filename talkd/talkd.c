@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -367,6 +368,30 @@ min_timeout(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
+/*
+ * A missing state directory, when root: mode 2750, owned by the user the
+ * daemon runs as (so it can start a new journal after a rotation), group
+ * talkd when that group exists (readers of the journal and the database,
+ * talkctl(8)); setgid, so new files get that group too.
+ */
+static void
+ensure_state_dir(const char *dir, const struct privsep *ps)
+{
+	struct group *gr;
+	struct stat st;
+
+	if (geteuid() != 0 || stat(dir, &st) == 0 || errno != ENOENT)
+		return;
+	if (mkdir(dir, 02750) < 0) {
+		log_warn("mkdir %s", dir);
+		return;
+	}
+	gr = getgrnam("talkd");
+	if (chown(dir, ps->uid, gr ? gr->gr_gid : (gid_t)-1) < 0 ||
+	    chmod(dir, 02750) < 0)
+		log_warn("%s", dir);
+}
+
 static char *
 state_path(const char *dir, const char *name)
 {
@@ -434,6 +459,7 @@ main(int argc, char **argv)
 	nsocks = open_sockets(&o, socks, &inherited);
 	if (!inherited && !o.idle_set)
 		o.idle = 0;		/* standalone: no idle exit */
+	ensure_state_dir(o.state_dir, &ps);
 	journal_path = o.journal ? strdup(o.journal) :
 	    state_path(o.state_dir, "journal");
 	if ((s.journal = journal_open(journal_path)) == NULL)

@@ -5,7 +5,7 @@
 # record reaches the journal: sequence numbers have no gap.
 . "$(dirname "$0")/lib.sh"
 need_root
-plan 10
+plan 12
 J=$T/jd
 mkdir -p "$J" && chown nobody "$J"	# the daemon recreates the journal after a rotation
 start_daemon --user nobody --journal "$J/journal" || exit 1
@@ -19,6 +19,16 @@ is "the rotated file gets nothing more" "$(grep -c '"caller":"c"' "$J/journal.1"
 seqs=$(cat "$J/journal.1" "$J/journal" | sed -n 's/.*"seq":\([0-9]*\).*/\1/p' | tr '\n' ' ')
 is "sequence numbers run on across the rotation" "$seqs" "$(seq -s ' ' 1 $(echo $seqs | wc -w)) "
 stop_daemon
+
+# A missing state directory is made for the daemon and the talkd group.
+getent group talkd >/dev/null || groupadd --system talkd
+SD=$T/state
+"$B/talkd" --foreground --listen 127.0.0.1:$((PORT + 1)) --state-dir "$SD" --utmp "$T/utmp" --user nobody 2>>"$T/daemon.log" &
+sp=$!; _pids="$_pids $sp"
+for i in $(seq 1 50); do "$NTALK" -w 100 127.0.0.1:$((PORT + 1)) invite a b >/dev/null 2>&1 && break; done
+is "a missing state directory is created 2750, the daemon's, group talkd" "$(stat -c '%a %U %G' "$SD")" "2750 nobody talkd"
+is "the journal in it: 0640, group talkd (readable through talkctl)" "$(stat -c '%a %U %G' "$SD/journal")" "640 nobody talkd"
+kill $sp; wait $sp 2>/dev/null
 
 F=$T/full
 mkdir -p "$F" && mount -t tmpfs -o size=12k,mode=0777 talkd-it "$F" || skip_all "cannot mount tmpfs"
