@@ -12,8 +12,11 @@ P=$(free_port)
 # inetd: the socket on fd 0; exits after -i seconds idle.
 "$B/tools/sockexec" inetd 127.0.0.1:$P "$B/talkd" -i 1 --journal "$T/j1" --utmp "$T/utmp" --user nobody 2>"$T/inetd.log" &
 ip=$!; _pids="$_pids $ip"
-# The socket is bound before the daemon runs, so the request waits in it;
-# allow a slow (sanitizer) start on a busy machine.
+# Until sockexec has bound the port a request would be refused at once;
+# after that it waits in the socket however slowly (sanitizers, a busy
+# machine) the daemon starts.
+wait_bound() { local i; for i in $(seq 1 100); do ss -Hlun "sport = :$1" | grep -q . && return 0; sleep 0.1; done; return 1; }
+wait_bound $P
 r=$("$NTALK" -w 15000 127.0.0.1:$P lookup a b | field answer)
 is "inetd mode answers on the inherited socket" "$r" NOT_HERE
 for i in $(seq 1 60); do kill -0 $ip 2>/dev/null || break; sleep 0.1; done
@@ -25,6 +28,7 @@ grep -q '"event":"daemon.stop","msg":"idle"' "$T/j1"; _result $? "journal record
 P2=$(free_port)
 "$B/tools/sockexec" systemd 127.0.0.1:$P2 "$B/talkd" -i 1 --journal "$T/j2" --utmp "$T/utmp" --user nobody 2>"$T/sd.log" &
 sp=$!; _pids="$_pids $sp"
+wait_bound $P2
 r=$("$NTALK" -w 15000 127.0.0.1:$P2 invite thor sif | field answer)
 is "systemd socket activation answers" "$r" SUCCESS
 for i in $(seq 1 60); do kill -0 $sp 2>/dev/null || break; sleep 0.1; done
