@@ -321,7 +321,7 @@ journal_write(struct journal *j, const struct jrec *r)
 }
 
 void
-journal_chown(struct journal *j, uid_t uid, gid_t gid)
+journal_chown(struct journal *j, uid_t uid)
 {
 	struct stat st;
 
@@ -329,7 +329,6 @@ journal_chown(struct journal *j, uid_t uid, gid_t gid)
 	 * The owner only: the group stays what the state directory gives
 	 * (talkd, for readers of the journal, talkctl(8)).
 	 */
-	(void)gid;
 	if (j && j->fd >= 0 && fstat(j->fd, &st) == 0 && st.st_uid == 0 &&
 	    fchown(j->fd, uid, (gid_t)-1) < 0)
 		log_warn("journal %s: chown", j->path);

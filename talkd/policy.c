@@ -181,11 +181,14 @@ policy_reload(struct policy *p, int64_t now, int force)
 	log_info("site policy reloaded");
 }
 
-/* Without an opener (not started as root): open ~user/.talkrc directly. */
+/*
+ * Open ~user/.talkrc as the daemon itself, with the opener's checks; *st
+ * receives the descriptor's stat so the caller need not ask again.
+ */
 static enum opener_status
-open_direct(const struct pwent_c *pw, int *fd, uid_t *uid, gid_t *gid)
+open_direct(const struct pwent_c *pw, int *fd, uid_t *uid, gid_t *gid,
+    struct stat *st)
 {
-	struct stat st;
 	char path[4096];
 
 	*fd = -1;
@@ -200,8 +203,8 @@ open_direct(const struct pwent_c *pw, int *fd, uid_t *uid, gid_t *gid)
 	    O_CLOEXEC)) < 0)
 		return errno == ENOENT || errno == ENOTDIR ? OPENER_ABSENT :
 		    errno == ELOOP ? OPENER_INSECURE : OPENER_ERROR;
-	if (fstat(*fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_uid != pw->uid) {
+	if (fstat(*fd, st) < 0 || !S_ISREG(st->st_mode) ||
+	    st->st_uid != pw->uid) {
 		close(*fd);
 		*fd = -1;
 		return OPENER_INSECURE;
@@ -264,7 +267,7 @@ policy_decide(struct policy *p, const char *callee, const char *caller,
 	uid_t uid = (uid_t)-1;
 	gid_t gid = (gid_t)-1;
 	int64_t now = now_ms();
-	int fd = -1;
+	int fd = -1, need_stat = 0;
 
 	memset(d, 0, sizeof(*d));
 	if (!p) {
@@ -282,17 +285,19 @@ policy_decide(struct policy *p, const char *callee, const char *caller,
 	pw = pwcache_get(p->pw, callee, now);
 	if (!pw->found)
 		os = OPENER_NOUSER;	/* no account, no ~/.talkrc to ask for */
-	else if ((os = open_direct(pw, &fd, &uid, &gid)) == OPENER_ERROR &&
-	    errno == EACCES && p->opener >= 0)
+	else if ((os = open_direct(pw, &fd, &uid, &gid, &st)) ==
+	    OPENER_ERROR && errno == EACCES && p->opener >= 0) {
 		os = opener_open(p->opener, callee, OPENER_WAIT_MS, &fd, &uid,
 		    &gid);
+		need_stat = 1;		/* a descriptor from the opener */
+	}
 	switch (os) {
 	case OPENER_OPENED: {
 		struct uset *u = uset_slot(p, callee, now);
 		struct acl_err err;
 
 		memset(&err, 0, sizeof(err));
-		if (fstat(fd, &st) < 0) {
+		if (need_stat && fstat(fd, &st) < 0) {
 			close(fd);
 			deny(d, "unreadable-talkrc", callee);
 			return;

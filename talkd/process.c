@@ -104,7 +104,6 @@ entry_from(struct invite *e, uint8_t type, const struct ctl_msg *m,
 	memcpy(e->r_tty, tty, strnlen(tty, TTY_SIZE));
 	e->addr = m->addr;
 	e->src_addr = ntohl(src->sin_addr.s_addr);
-	e->src_port = ntohs(src->sin_port);
 }
 
 static void

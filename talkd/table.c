@@ -298,7 +298,6 @@ table_insert(struct table *t, const struct invite *proto, int64_t now)
 	e->l_name[NAME_SIZE] = e->r_name[NAME_SIZE] = e->r_tty[TTY_SIZE] = '\0';
 	e->addr = proto->addr;
 	e->src_addr = proto->src_addr;
-	e->src_port = proto->src_port;
 	e->src = s;
 	e->id = new_id(t);
 	e->touched = now;

@@ -465,7 +465,7 @@ main(int argc, char **argv)
 	if ((s.journal = journal_open(journal_path)) == NULL)
 		fatal("journal");
 	if (geteuid() == 0)
-		journal_chown(s.journal, ps.uid, ps.gid);
+		journal_chown(s.journal, ps.uid);
 
 	opener = opener_start(&ps, &opener_pid);
 	if ((s.pw = pwcache_new(1024, 30000)) == NULL)

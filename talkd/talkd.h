@@ -79,7 +79,6 @@ struct invite {
 	char r_tty[TTY_SIZE + 1];
 	struct osa addr;		/* TCP rendezvous address, as sent */
 	uint32_t src_addr;		/* packet source, host order */
-	uint16_t src_port;
 	int64_t touched;		/* monotonic ms of last insert or refresh */
 	/* private links */
 	struct invite *h_next[3], **h_pprev[3];
@@ -187,7 +186,7 @@ struct journal *journal_open(const char *path);	/* NULL path: off */
 void journal_write(struct journal *, const struct jrec *);
 void journal_reopen(struct journal *);
 /* Give the journal to the user the daemon will run as (before the drop). */
-void journal_chown(struct journal *, uid_t, gid_t);
+void journal_chown(struct journal *, uid_t);
 void journal_close(struct journal *);
 /* Encode one record (no I/O): length, or 0 when it would exceed len. */
 size_t journal_encode(char *buf, size_t len, const char *run,

@@ -8,7 +8,7 @@
 # one FAILED: the denied caller learns nothing more.
 . "$(dirname "$0")/lib.sh"
 need_root
-plan 22
+plan 25
 U=talkacl1
 getent passwd $U >/dev/null || useradd -m -d /home/$U -s /usr/sbin/nologin $U || { echo "Bail out! useradd"; exit 1; }
 H=$(getent passwd $U | cut -d: -f6)
@@ -79,4 +79,21 @@ is "a daemon told to use a corrupt cache refuses to start" "$?" 1
 "$TC" acl compile -o "$T/empty.cache" >/dev/null
 start_daemon --user nobody --acl-cache "$T/empty.cache" -S || exit 1
 is "-S with no allow rule: everything denied" "$(ans "$(send announce thor $U)")" FAILED
+stop_daemon
+
+# Fail closed: a daemon not started as root has no opener and cannot
+# search the private home, so it cannot tell what ~/.talkrc says; it must
+# deny rather than take the file as absent.
+ND=$T/nobody-run; mkdir -p "$ND"; chown nobody "$ND"
+printf 'allow .*\n' >"$rc"; chown $U: "$rc"; chmod 0644 "$rc"
+NP=$((PORT + 1))
+runuser -u nobody -- "$B/talkd" --foreground --listen 127.0.0.1:$NP --journal "$ND/journal" \
+    --utmp "$T/utmp" --state-dir "$ND" 2>"$ND/log" &
+_pids="$_pids $!"
+for i in $(seq 1 50); do "$NTALK" -w 100 127.0.0.1:$NP lookup p p >/dev/null 2>&1 && break; done
+r=$("$NTALK" 127.0.0.1:$NP announce thor $U | field answer)
+is "unreadable ~/.talkrc (no opener, private home): FAILED" "$r" FAILED
+grep -q '"reason":"unreadable-talkrc"' "$ND/journal"; _result $? "journaled as unreadable-talkrc"
+r=$("$NTALK" 127.0.0.1:$NP announce thor nobody | field answer)
+is "a callee whose file is simply absent is not denied" "$r" NOT_HERE
 finish

@@ -42,7 +42,6 @@ proto_of(uint8_t type, int32_t pid, const char *l, const char *r,
 	p.addr.port = 4242;
 	p.addr.addr = 0x7f000001U;
 	p.src_addr = src;
-	p.src_port = 1024;
 	return p;
 }
 
