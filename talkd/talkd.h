@@ -279,6 +279,21 @@ void log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 void fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/* ---- watch.c: change detection that costs nothing per request ------------- */
+#include <signal.h>
+extern volatile sig_atomic_t watch_gen;	/* bumped by the SIGIO handler */
+/*
+ * Make fd (an inotify descriptor) raise SIGIO on every queued event, owned
+ * by this process; installs the handler once (SA_RESTART).  0 or -1.
+ */
+int  watch_async(int fd);
+/*
+ * 1 when watch_gen moved since *seen (and *seen catches up), else 0.  Call
+ * it, then drain the descriptor until EAGAIN: an event queued meanwhile
+ * moves the counter again, so nothing is missed.
+ */
+int  watch_moved(sig_atomic_t *seen);
+
 /* ---- time ---------------------------------------------------------------- */
 int64_t now_ms(void);			/* CLOCK_MONOTONIC, milliseconds */
 
