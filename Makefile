@@ -198,11 +198,23 @@ fuzz: $(FUZZ_BIN)
 	  $$f -max_total_time=$${FUZZ_SECONDS:-60} $(O)/fuzz/$$n.corpus tests/fuzz/corpus/$$n || exit 1; done
 
 # ---- lint ------------------------------------------------------------------------
+# Banned functions (curl), mandoc -Tlint on every man page, and cppcheck
+# (variableScope is off: style(9) declares variables at the top of a block).
 BANNED = '\b(sprintf|vsprintf|strcpy|strcat|strncpy|strtok|atoi|atol|gets)[[:space:]]*\('
 lint: deps-test
 	@! grep -nE $(BANNED) $$(git ls-files '*.c' '*.h' 2>/dev/null || ls */*.c */*.h) || { echo "lint: banned function" >&2; exit 1; }
 	@for m in $(MANPAGES); do mandoc -Tlint -W warning $$m || exit 1; done
+	@cppcheck -q --std=c11 --enable=warning,style,portability,performance \
+	  --suppress=variableScope --inline-suppr --error-exitcode=1 \
+	  -I. -D_GNU_SOURCE -j2 acl db talkd talkctl tests/tools || { echo "lint: cppcheck" >&2; exit 1; }
 	@echo "lint: ok"
+
+# Rewrite the golden files (tests/data/acl/*.ok, what talkctl acl show
+# prints) from the current code; review `git diff tests/data` before
+# committing them.
+test-update: deps-test $(O)/tests/unit/test_acl_yaml
+	TALKD_TEST_UPDATE=1 $(O)/tests/unit/test_acl_yaml >/dev/null
+	@git diff --stat -- tests/data || true
 
 # ---- install -------------------------------------------------------------------------
 install: all

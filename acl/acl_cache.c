@@ -694,7 +694,6 @@ acl_cache_parse(const char *name, const unsigned char *buf, size_t len,
 	uint64_t plen;
 	uint32_t v, crc, nrules;
 	char msg[200], ver[32];
-	int i;
 
 	*out = NULL;
 	if (len < HDR_SIZE || memcmp(buf, ACL_CACHE_MAGIC, 8) != 0) {
@@ -747,7 +746,7 @@ acl_cache_parse(const char *name, const unsigned char *buf, size_t len,
 			fail(&d, "trailing bytes after the last record");
 		else if (d.nrules != nrules)
 			fail(&d, "rule count does not match the header");
-		else if ((i = acl_policy_finish(a, msg, sizeof msg)) < 0)
+		else if (acl_policy_finish(a, msg, sizeof msg) < 0)
 			fail(&d, "invalid policy");
 	}
 	if (d.bad) {

@@ -87,7 +87,7 @@ acl_net_parse(const char *tok, struct acl_net *net, size_t *erroff,
 	const char *slash = strchr(tok, '/'), *m;
 	size_t alen = slash ? (size_t)(slash - tok) : strlen(tok);
 	uint32_t addr, mask, inv;
-	unsigned len = 0;
+	unsigned len;
 
 	*erroff = 0;
 	if (strcmp(tok, "any") == 0) {
