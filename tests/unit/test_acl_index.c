@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "acl/acl_int.h"
+#include "tests/common/textgen.h"
 
 #define NPOLICIES	400
 #define NQUERIES	250
@@ -53,82 +54,58 @@ static uint64_t rng;
 static unsigned
 rnd(unsigned n)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (unsigned)((rng >> 11) % n);
-}
-
-struct buf {
-	char p[65536];
-	size_t n;
-};
-
-static void bput(struct buf *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-bput(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(b->p + b->n, sizeof b->p - b->n, fmt, ap);
-	va_end(ap);
-	assert_true(n >= 0 && (size_t)n < sizeof b->p - b->n);
-	b->n += (size_t)n;
+	return tg_rnd(&rng, n);
 }
 
 /* ", key: [x, y]" with 1 to max items of pool, quoted when q. */
 static void
-gen_list(struct buf *b, const char *key, const char *const *pool,
+gen_list(struct tg_buf *b, const char *key, const char *const *pool,
     unsigned npool, unsigned max, int q)
 {
 	unsigned i, n = 1 + rnd(max);
 
-	bput(b, ", %s: [", key);
+	tg_printf(b, ", %s: [", key);
 	for (i = 0; i < n; i++)
-		bput(b, "%s%s%s%s", i ? ", " : "", q ? "\"" : "",
+		tg_printf(b, "%s%s%s%s", i ? ", " : "", q ? "\"" : "",
 		    pool[rnd(npool)], q ? "\"" : "");
-	bput(b, "]");
+	tg_printf(b, "]");
 }
 
 /* One YAML rule: mostly literal lists, so that the index has work. */
 static void
-gen_rule(struct buf *b)
+gen_rule(struct tg_buf *b)
 {
 	unsigned k = rnd(10);
 
-	bput(b, "    - { action: %s", rnd(2) ? "allow" : "deny");
+	tg_printf(b, "    - { action: %s", rnd(2) ? "allow" : "deny");
 	if (k < 5)
 		gen_list(b, "users", names, NELEM(names), 3, 1);
 	else if (k < 7)
-		bput(b, ", match: '%s'", pcres[rnd(NELEM(pcres))]);
+		tg_printf(b, ", match: '%s'", pcres[rnd(NELEM(pcres))]);
 	else if (k < 9)
-		bput(b, ", user: '%s'", bres[rnd(NELEM(bres))]);
+		tg_printf(b, ", user: '%s'", bres[rnd(NELEM(bres))]);
 	/* else: any user */
 	if (rnd(2))
 		gen_list(b, "from", nets, NELEM(nets), 2, 0);
-	bput(b, " }\n");
+	tg_printf(b, " }\n");
 }
 
 static void
-gen_policy(struct buf *b)
+gen_policy(struct tg_buf *b)
 {
 	unsigned i, j, n;
 
 	b->n = 0;
-	bput(b, "version: 1\nstrict: %s\n", rnd(4) == 0 ? "true" : "false");
-	bput(b, "networks:\n  lan: [192.168.1.0/24, 127.0.0.0/8]\n");
+	tg_printf(b, "version: 1\nstrict: %s\n", rnd(4) == 0 ? "true" : "false");
+	tg_printf(b, "networks:\n  lan: [192.168.1.0/24, 127.0.0.0/8]\n");
 	n = rnd(30);
-	bput(b, "site:%s\n", n ? "" : " []");
+	tg_printf(b, "site:%s\n", n ? "" : " []");
 	for (i = 0; i < n; i++)
 		gen_rule(b);
 	if (rnd(3) != 0) {
-		bput(b, "users:\n");
+		tg_printf(b, "users:\n");
 		for (j = 0; j < 4; j++) {	/* distinct callees */
-			bput(b, "  \"%s\":\n", names[j * 3 + rnd(3)]);
+			tg_printf(b, "  \"%s\":\n", names[j * 3 + rnd(3)]);
 			n = 1 + rnd(15);
 			for (i = 0; i < n; i++)
 				gen_rule(b);
@@ -138,13 +115,13 @@ gen_policy(struct buf *b)
 
 /* A legacy ~/.talkrc: BRE lines with optional networks. */
 static void
-gen_talkrc(struct buf *b)
+gen_talkrc(struct tg_buf *b)
 {
 	unsigned i, n = rnd(8);
 
 	b->n = 0;
 	for (i = 0; i < n; i++)
-		bput(b, "%s %s%s\n", rnd(2) ? "allow" : "deny",
+		tg_printf(b, "%s %s%s\n", rnd(2) ? "allow" : "deny",
 		    bres[rnd(NELEM(bres))],
 		    rnd(2) ? "" : " 10.0.0.0/8");
 }
@@ -272,7 +249,7 @@ via_cache(const struct acl *p)
 static void
 test_indexed_equals_linear(void **state)
 {
-	static struct buf b;
+	struct tg_buf b = { NULL, 0, 0 };
 	struct acl *p, *c, *rc;
 	struct acl_err e;
 	const char *seed = getenv("TEST_ACL_INDEX_SEED");
@@ -311,13 +288,14 @@ test_indexed_equals_linear(void **state)
 	print_message("%lu decisions, %lu by a literal rule\n", ndecisions,
 	    nlit_wins);
 	assert_true(nlit_wins > ndecisions / 10);
+	tg_free(&b);
 }
 
-/* Many literal rules naming one user from different networks. */
+/* Long sets: some 25 rules for each name, so the index runs are long. */
 static void
 test_long_runs(void **state)
 {
-	static struct buf b;
+	struct tg_buf b = { NULL, 0, 0 };
 	struct acl *p;
 	struct acl_err e;
 	unsigned i, j;
@@ -326,8 +304,8 @@ test_long_runs(void **state)
 	rng = 42;
 	for (i = 0; i < 20; i++) {
 		b.n = 0;
-		bput(&b, "version: 1\nnetworks:\n  lan: [192.168.1.0/24]\n"
-		    "site:\n");
+		tg_printf(&b, "version: 1\nnetworks:\n"
+		    "  lan: [192.168.1.0/24]\nsite:\n");
 		for (j = 0; j < 300; j++)
 			gen_rule(&b);
 		assert_int_equal(acl_parse_buf("p.yaml", b.p, b.n,
@@ -335,6 +313,7 @@ test_long_runs(void **state)
 		check_queries(p, NULL);
 		acl_free(p);
 	}
+	tg_free(&b);
 }
 
 int
