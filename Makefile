@@ -160,7 +160,7 @@ run: deps-build all
 # script finds the build through $TALKD_BUILD.
 export TALKD_BUILD = $(abspath $(O))
 export TALKD_SRCDIR = $(CURDIR)
-TEST_BINS = $(O)/talkd $(O)/talkctl $(UNIT_BIN) $(TOOL_BIN)
+TEST_BINS = $(O)/talkd $(O)/talkctl $(UNIT_BIN) $(TOOL_BIN) $(BENCH_BIN)
 
 check: deps-test $(TEST_BINS) lint
 	CMOCKA_MESSAGE_OUTPUT=TAP prove -f $(UNIT_BIN) $(sort $(wildcard tests/integration/t*.sh)) $(sort $(wildcard tests/e2e/t*.sh))

@@ -452,7 +452,8 @@ lit_hash(struct acl_set *s)
 /*
  * Build the set's index: name -> rules (ascending) sorted and hashed, and
  * the list of rules that are not literal.  Memory: one entry per literal
- * name of each rule, two hash slots at most per entry, one per other rule.
+ * name of each rule, fewer than four hash slots per entry, one per other
+ * rule.
  */
 int
 acl_set_index(struct acl_set *s)
