@@ -8,7 +8,8 @@
 # Every source folder is picked up by wildcard: acl/*.c -> libacl.a,
 # db/*.c -> libdb.a, talkd/*.c (but talkd.c) -> libtalkd.a, talkctl/*.c (but
 # talkctl.c) -> libtalkctl.a, tests/unit/test_*.c -> one cmocka binary each,
-# tests/fuzz/fuzz_*.c -> one libFuzzer binary each, tests/tools/*.c -> tools.
+# tests/fuzz/fuzz_*.c -> one libFuzzer binary each, tests/tools/*.c -> tools,
+# tests/bench/*.c -> one benchmark each (make bench).
 
 SHELL      := /bin/bash
 O          ?= build
@@ -52,6 +53,7 @@ TALKCTL_SRC := $(sort $(filter-out talkctl/talkctl.c,$(wildcard talkctl/*.c)))
 UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 TOOL_SRC    := $(sort $(wildcard tests/tools/*.c))
+BENCH_SRC   := $(sort $(wildcard tests/bench/*.c))
 SCHEMA_SQL  := $(sort $(wildcard schema/[0-9][0-9][0-9]-*.sql))
 MANPAGES    := $(sort $(wildcard man/*.[0-9]))
 
@@ -63,6 +65,7 @@ TALKCTL_OBJ := $(call obj,$(TALKCTL_SRC))
 UNIT_BIN    := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(UNIT_SRC))
 FUZZ_BIN    := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRC))
 TOOL_BIN    := $(patsubst tests/tools/%.c,$(O)/tools/%,$(TOOL_SRC))
+BENCH_BIN   := $(patsubst tests/bench/%.c,$(O)/bench/%,$(BENCH_SRC))
 
 LIBACL     = $(O)/libacl.a
 LIBDB      = $(O)/libdb.a
@@ -157,7 +160,7 @@ run: deps-build all
 # script finds the build through $TALKD_BUILD.
 export TALKD_BUILD = $(abspath $(O))
 export TALKD_SRCDIR = $(CURDIR)
-TEST_BINS = $(O)/talkd $(O)/talkctl $(UNIT_BIN) $(TOOL_BIN)
+TEST_BINS = $(O)/talkd $(O)/talkctl $(UNIT_BIN) $(TOOL_BIN) $(BENCH_BIN)
 
 check: deps-test $(TEST_BINS) lint
 	CMOCKA_MESSAGE_OUTPUT=TAP prove -f $(UNIT_BIN) $(sort $(wildcard tests/integration/t*.sh)) $(sort $(wildcard tests/e2e/t*.sh))
@@ -171,8 +174,15 @@ e2e: deps-test $(TEST_BINS)
 	prove -f $(sort $(wildcard tests/e2e/t*.sh))
 
 # ---- benchmarks (ratios against baselines measured in the same run) --------
-bench: deps-test $(O)/talkd $(TOOL_BIN)
+# tests/bench/*.c: one program each against libacl (acl_bench: acl_decide
+# against GNU-style regexec), run after run.sh.
+$(O)/bench/%: $(O)/obj/tests/bench/%.o $(LIBACL)
+	@mkdir -p $(@D)
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(YAML_LIBS) $(PCRE_LIBS)
+
+bench: deps-test $(O)/talkd $(TOOL_BIN) $(BENCH_BIN)
 	bash tests/bench/run.sh
+	@for b in $(BENCH_BIN); do $$b || exit 1; done
 
 # ---- fuzzing (clang libFuzzer; the library sources are rebuilt with clang) --------
 FO = $(O)/fuzzobj

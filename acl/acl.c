@@ -1,6 +1,18 @@
 /*
  * libacl: the rule model, rule compilation and rendering, the evaluator
  * with its trace, and the policy accessors.
+ *
+ * Cost of a decision.  Every rule set is indexed once it is parsed or
+ * loaded from the cache (acl_set_index; the index is not in the cache
+ * file): each literal name (YAML users:) hashes to the ascending list of
+ * the rules that name it, and the other rules (patterns, any-user) are
+ * listed apart.  acl_decide takes the last literal rule for the name whose
+ * networks match, then tries the other rules from the end down to it; the
+ * first that matches is the last match of the whole set.  So a decision
+ * costs one hash look-up plus the rules naming that user plus the pattern
+ * rules that come after the winner: with 100,000 literal rules it is
+ * about as cheap as with ten.  The trace (talkctl simulate) still tries
+ * every rule in order, since it reports them all.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -157,6 +169,8 @@ acl_set_free(struct acl_set *s)
 		rule_free(&s->rules[i]);
 	free(s->rules);
 	free(s->lits);
+	free(s->slots);
+	free(s->other);
 	free(s->file);
 	memset(s, 0, sizeof *s);
 }
@@ -383,33 +397,105 @@ lit_cmp(const void *a, const void *b)
 	return x->rule < y->rule ? -1 : x->rule > y->rule;
 }
 
-/* Build the set's name -> rules index (rules in ascending order). */
+/* FNV-1a: cheap, and names are short. */
+static uint32_t
+name_hash(const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *name != '\0'; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return h;
+}
+
+/* The hash slot of name (nslots > 0): its run in lits, or an empty slot. */
+static size_t
+lit_slot(const struct acl_set *s, const char *name, uint32_t h)
+{
+	const struct acl_lslot *e;
+	size_t i;
+
+	for (i = h & (s->nslots - 1);; i = (i + 1) & (s->nslots - 1)) {
+		e = &s->slots[i];
+		if (e->n == 0 || (e->hash == h &&
+		    strcmp(s->lits[e->lo].name, name) == 0))
+			return i;
+	}
+}
+
+/* Hash every run of lits (one per distinct name) at most half full. */
+static int
+lit_hash(struct acl_set *s)
+{
+	struct acl_lslot *e;
+	size_t i, j, ns = 8;
+	uint32_t h;
+
+	while (ns < 2 * s->nlits)
+		ns *= 2;
+	if ((s->slots = calloc(ns, sizeof *s->slots)) == NULL)
+		return -1;
+	s->nslots = ns;
+	for (i = 0; i < s->nlits; i = j) {
+		for (j = i + 1; j < s->nlits &&
+		    strcmp(s->lits[j].name, s->lits[i].name) == 0; j++)
+			;
+		h = name_hash(s->lits[i].name);
+		e = &s->slots[lit_slot(s, s->lits[i].name, h)];
+		e->hash = h;
+		e->n = (uint32_t)(j - i);
+		e->lo = i;
+	}
+	return 0;
+}
+
+/*
+ * Build the set's index: name -> rules (ascending) sorted and hashed, and
+ * the list of rules that are not literal.  Memory: one entry per literal
+ * name of each rule, fewer than four hash slots per entry, one per other
+ * rule.
+ */
 int
 acl_set_index(struct acl_set *s)
 {
-	size_t i, j, n = 0;
+	size_t i, j, n = 0, no = 0;
 	struct acl_lit *l;
 
+	free(s->lits);
+	free(s->slots);
+	free(s->other);
+	s->lits = NULL;
+	s->slots = NULL;
+	s->other = NULL;
+	s->nlits = s->nslots = s->nother = s->nindexed = 0;
 	for (i = 0; i < s->n; i++)
 		if (s->rules[i].kind == ACL_K_LIT)
 			n += s->rules[i].nnames;
-	free(s->lits);
-	s->lits = NULL;
-	s->nlits = 0;
-	if (n == 0)
-		return 0;
-	l = calloc(n, sizeof *l);
-	if (l == NULL)
+		else
+			no++;
+	if (n > UINT32_MAX)
 		return -1;
-	for (i = 0, n = 0; i < s->n; i++)
-		if (s->rules[i].kind == ACL_K_LIT)
-			for (j = 0; j < s->rules[i].nnames; j++) {
-				l[n].name = s->rules[i].names[j];
-				l[n++].rule = i;
-			}
-	qsort(l, n, sizeof *l, lit_cmp);
-	s->lits = l;
-	s->nlits = n;
+	if (no > 0 && (s->other = calloc(no, sizeof *s->other)) == NULL)
+		return -1;
+	for (i = 0; i < s->n; i++)
+		if (s->rules[i].kind != ACL_K_LIT)
+			s->other[s->nother++] = i;
+	if (n > 0) {
+		if ((l = calloc(n, sizeof *l)) == NULL)
+			return -1;
+		for (i = 0, n = 0; i < s->n; i++)
+			if (s->rules[i].kind == ACL_K_LIT)
+				for (j = 0; j < s->rules[i].nnames; j++) {
+					l[n].name = s->rules[i].names[j];
+					l[n++].rule = i;
+				}
+		qsort(l, n, sizeof *l, lit_cmp);
+		s->lits = l;
+		s->nlits = n;
+		if (lit_hash(s) < 0)
+			return -1;
+	}
+	s->nindexed = s->n;
 	return 0;
 }
 
@@ -468,47 +554,100 @@ net_match(const struct acl_rule *r, uint32_t addr)
 	return 0;
 }
 
+/* Whether rule r's user condition matches name (len bytes). */
+static int
+user_match(const struct acl_set *s, const struct acl_rule *r, size_t i,
+    const char *name, size_t len, size_t *lo, size_t hi)
+{
+	int rc;
+
+	switch (r->kind) {
+	case ACL_K_ANY:
+		return 1;
+	case ACL_K_LIT:
+		while (*lo < hi && s->lits[*lo].rule < i)
+			(*lo)++;
+		return *lo < hi && s->lits[*lo].rule == i;
+	default:
+		rc = acl_re_exec(r->re, r->md, r->mc, r->dfa, name, len);
+		return rc >= 0 ? rc : r->ref.action == ACL_DENY;
+	}
+}
+
 /*
- * Last match wins: every rule is tried in order (the trace wants them all);
- * literal rules cost no string comparison, only a walk of the name's index
- * entries.  A pattern that hits the PCRE2 match limit fails closed: it
- * counts as matching for deny rules and as not matching for allow rules.
+ * The trace: every rule is tried in order and each one that matches is
+ * reported; the last one wins.  Literal rules cost no string comparison,
+ * only a walk of the name's index entries.  A pattern that hits the PCRE2
+ * match limit fails closed: it counts as matching for deny rules and as
+ * not matching for allow rules.
  */
 static const struct acl_rule *
-set_eval(const struct acl_set *s, const char *name, uint32_t addr,
+set_trace(const struct acl_set *s, const char *name, uint32_t addr,
     int user_set, acl_trace_fn *fn, void *ctx)
 {
 	const struct acl_rule *last = NULL, *r;
 	size_t i, lo, hi, len = strlen(name);
-	int m, rc;
 
 	lit_range(s, name, &lo, &hi);
 	for (i = 0; i < s->n; i++) {
 		r = &s->rules[i];
-		if (!net_match(r, addr))
-			continue;
-		switch (r->kind) {
-		case ACL_K_ANY:
-			m = 1;
-			break;
-		case ACL_K_LIT:
-			while (lo < hi && s->lits[lo].rule < i)
-				lo++;
-			m = lo < hi && s->lits[lo].rule == i;
-			break;
-		default:
-			rc = acl_re_exec(r->re, r->md, r->mc, r->dfa, name,
-			    len);
-			m = rc >= 0 ? rc : r->ref.action == ACL_DENY;
-			break;
-		}
-		if (!m)
+		if (!net_match(r, addr) ||
+		    !user_match(s, r, i, name, len, &lo, hi))
 			continue;
 		last = r;
 		if (fn != NULL)
 			fn(ctx, user_set, &r->ref);
 	}
 	return last;
+}
+
+/*
+ * The decision alone, the same rule set_trace would end on, without trying
+ * every rule: the last literal rule for name whose networks match (its
+ * run of the index, read from the end), then the non-literal rules from
+ * the end down to that one, the first that matches winning.  Cost: one
+ * hash look-up, plus the name's own rules and the pattern rules after the
+ * winner, whatever the number of literal rules naming other users.
+ */
+static const struct acl_rule *
+set_last(const struct acl_set *s, const char *name, uint32_t addr)
+{
+	const struct acl_lslot *e;
+	const struct acl_rule *best = NULL, *r;
+	size_t i, k, floor = 0, len, lo = 0, hi = 0;
+
+	if (s->nindexed != s->n)
+		return set_trace(s, name, addr, 0, NULL, NULL);
+	if (s->nslots > 0) {
+		e = &s->slots[lit_slot(s, name, name_hash(name))];
+		for (k = e->lo + e->n; k > e->lo; k--) {
+			r = &s->rules[s->lits[k - 1].rule];
+			if (net_match(r, addr)) {
+				best = r;
+				floor = s->lits[k - 1].rule + 1;
+				break;
+			}
+		}
+	}
+	len = strlen(name);
+	for (k = s->nother; k > 0 && s->other[k - 1] >= floor; k--) {
+		i = s->other[k - 1];
+		r = &s->rules[i];
+		if (net_match(r, addr) &&
+		    user_match(s, r, i, name, len, &lo, hi))
+			return r;
+	}
+	return best;
+}
+
+/* The winning rule of set s for name; the trace, when fn, tries them all. */
+static const struct acl_rule *
+set_eval(const struct acl_set *s, const char *name, uint32_t addr,
+    int user_set, acl_trace_fn *fn, void *ctx)
+{
+	if (fn != NULL)
+		return set_trace(s, name, addr, user_set, fn, ctx);
+	return set_last(s, name, addr);
 }
 
 static int

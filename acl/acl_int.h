@@ -51,12 +51,31 @@ struct acl_lit {			/* literal index of one rule set */
 	size_t rule;
 };
 
+struct acl_lslot {			/* one literal name in the hash */
+	uint32_t hash;			/* of the name */
+	uint32_t n;			/* its index entries; 0 = empty slot */
+	size_t lo;			/* first of them in lits */
+};
+
+/*
+ * A rule set and its index (acl_set_index, rebuilt after every parse and
+ * cache load, never stored): lits lists (name, rule) for every literal
+ * name, sorted, so one name's rules are a run in ascending rule order;
+ * slots hashes each name to its run; other lists the rules that are not
+ * literal (any-user and patterns) in ascending order.  nindexed is n when
+ * the index was built: a set changed since is evaluated linearly.
+ */
 struct acl_set {
 	char *file;			/* rule refs point at it */
 	struct acl_rule *rules;
 	size_t n, cap;
 	struct acl_lit *lits;		/* sorted by (name, rule) */
 	size_t nlits;
+	struct acl_lslot *slots;	/* open addressing, nslots a power of 2 */
+	size_t nslots;
+	size_t *other;			/* non-literal rules, ascending */
+	size_t nother;
+	size_t nindexed;
 };
 
 struct acl_netdef {
