@@ -87,13 +87,11 @@ tc_usage(FILE *f, const char *cmd)
 
 	if (cmd == NULL)
 		put_usage(f, &lead, "", cmds, NELEM(cmds));
-	else if (strcmp(cmd, "acl") == 0)
-		put_usage(f, &lead, "acl ", acl_cmds, NELEM(acl_cmds));
 	else if (strncmp(cmd, "acl ", 4) == 0 &&
 	    (c = find(acl_cmds, NELEM(acl_cmds), cmd + 4)) != NULL)
 		put_usage(f, &lead, "acl ", c, 1);
 	else if ((c = find(cmds, NELEM(cmds), cmd)) != NULL)
-		put_usage(f, &lead, "", c, 1);
+		put_usage(f, &lead, "", c, 1);		/* "acl": all of acl */
 	else
 		return -1;
 	return 0;
@@ -143,7 +141,7 @@ is_help(const char *arg)
 	return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
 }
 
-/* cmd [help] [NAME ...]: the usage of "PREFIX NAME ..." on stdout. */
+/* [help] [NAME ...]: the usage of "PREFIX NAME ..." on stdout. */
 static int
 help(int argc, char **argv, const char *prefix)
 {
@@ -156,14 +154,12 @@ help(int argc, char **argv, const char *prefix)
 		len = (size_t)n;
 		n = snprintf(name + len, sizeof(name) - len, "%s%s",
 		    len > 0 ? " " : "", argv[i]);
-		if (n >= 0)
-			n += (int)len;
+		n = n < 0 ? n : n + (int)len;	/* the length of the whole */
 	}
 	if (n < 0 || (size_t)n >= sizeof(name) ||
-	    tc_usage(stdout, name[0] != '\0' ? name : NULL) == -1) {
+	    tc_usage(stdout, name[0] != '\0' ? name : NULL) == -1)
 		return tc_usage_error(prefix[0] != '\0' ? prefix : NULL,
-		    "no such command", name);
-	}
+		    "no such command", n < 0 ? "" : name);
 	return TC_OK;
 }
 
