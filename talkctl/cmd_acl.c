@@ -431,8 +431,11 @@ cmd_acl_test(int argc, char **argv)
 			fail++;
 		}
 	}
-	if (n == 0)
-		printf("no tests in %s\n", path);
+	if (n == 0) {
+		printf("no tests in ");
+		tc_fput_esc(stdout, path);
+		putchar('\n');
+	}
 	printf("%zu passed, %zu failed\n", pass, fail);
 	acl_free(policy);
 	return fail > 0 ? TC_FAIL : TC_OK;
