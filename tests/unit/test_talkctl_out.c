@@ -216,6 +216,125 @@ test_json_text_surrogates(void **state)
 	text("{\"a\":\"\\", "{\"a\":\"\\\\\n");
 }
 
+/*
+ * What a consumer may rely on, checked independently of out.c: strict
+ * UTF-8 (shortest form, no surrogates, at most U+10FFFF), no C0, DEL, C1,
+ * separator or bidi control as it is, and in JSON strings no escaped
+ * surrogate.  A NULL-terminated s; json: escapes are checked too.
+ */
+static void
+assert_safe(const char *s, int json)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned long c;
+	int i, n;
+
+	while (*p != '\0') {
+		if (*p < 0x80) {
+			assert_true(*p >= 0x20 && *p != 0x7f);
+			if (json && *p == '\\' && p[1] == 'u') {
+				c = strtoul((const char []){ (char)p[2],
+				    (char)p[3], (char)p[4], (char)p[5], 0 },
+				    NULL, 16);
+				assert_false(c >= 0xd800 && c <= 0xdfff &&
+				    !(c <= 0xdbff && p[6] == '\\' &&
+				    p[7] == 'u'));
+				p += 6;
+				continue;
+			}
+			if (json && *p == '\\') {
+				assert_non_null(strchr("\"\\/bfnrt", p[1]));
+				p += 2;
+				continue;
+			}
+			p++;
+			continue;
+		}
+		n = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
+		assert_true(*p >= 0xc2 && *p <= 0xf4);
+		c = *p & (0x7f >> n);
+		for (i = 1; i < n; i++) {
+			assert_int_equal(p[i] & 0xc0, 0x80);
+			c = c << 6 | (p[i] & 0x3f);
+		}
+		assert_true(c >= (n == 2 ? 0x80ul : n == 3 ? 0x800ul : 0x10000ul));
+		assert_true(c <= 0x10ffff && (c < 0xd800 || c > 0xdfff));
+		assert_false(c <= 0x9f || c == 0x61c || c == 0x200e ||
+		    c == 0x200f || (c >= 0x2028 && c <= 0x202e) ||
+		    (c >= 0x2066 && c <= 0x2069));
+		p += n;
+	}
+}
+
+/*
+ * Any bytes at all: random strings (fixed seed, bounded count) built from
+ * the pieces that matter, through both JSON writers.  A string written by
+ * tc_fput_json inside an object is copied unchanged by tc_fput_json_text.
+ */
+static void
+test_json_any_bytes(void **state)
+{
+	static const char *const piece[] = {
+		"\xe2\x80\xa8", "\xe2\x80\xae", "\xe2\x81\xa6", "\xed\xa0\x80",
+		"\xed\xb0\x80", "\xc2\x9b", "\xc0\xaf", "\xf4\x90\x80\x80",
+		"\xf0\x9f\x98\x80", "\xc3\xa9", "\\u", "\\ud800", "\\udc00",
+		"\\ud83d\\ude00", "\\", "\"", "d8", "0", "a", "\t", "\n",
+		"\x1b", "\x7f", "{", "}", ":", ",",
+	};
+	uint32_t x = 2463534242u;
+	char in[256], obj[2048];
+	struct cap c, t;
+	size_t len, k;
+	int i, j, m;
+
+	(void)state;
+	for (i = 0; i < 20000; i++) {
+		len = 0;
+		m = (int)(x % 12);
+		for (j = 0; j < m; j++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			if (x % 4 == 0)		/* any byte but NUL */
+				in[len++] = (char)((x >> 8) % 255 + 1);
+			else {
+				const char *pc = piece[(x >> 8) %
+				    (sizeof(piece) / sizeof(piece[0]))];
+
+				memcpy(in + len, pc, strlen(pc));
+				len += strlen(pc);
+			}
+		}
+		in[len] = '\0';
+		x = x * 1103515245u + 12345u;
+
+		tc_fput_json(cap_open(&c), in);
+		cap_done(&c);
+		assert_true(c.len >= 2 && c.buf[0] == '"' &&
+		    c.buf[c.len - 1] == '"');
+		assert_safe(c.buf, 1);
+		k = (size_t)snprintf(obj, sizeof(obj), "{\"k\":%s}", c.buf);
+		assert_true(k < sizeof(obj));
+		free(c.buf);
+
+		/* A JSON line as it is: made safe, one line. */
+		assert_int_equal(tc_fput_json_text(cap_open(&t), in), 0);
+		cap_done(&t);
+		assert_true(t.len >= 1 && t.buf[t.len - 1] == '\n');
+		t.buf[t.len - 1] = '\0';
+		assert_safe(t.buf, 0);
+		free(t.buf);
+
+		/* Safe JSON is copied unchanged. */
+		assert_int_equal(tc_fput_json_text(cap_open(&t), obj), 0);
+		cap_done(&t);
+		obj[k] = '\n';
+		obj[k + 1] = '\0';
+		assert_string_equal(t.buf, obj);
+		free(t.buf);
+	}
+}
+
 static void
 test_warn(void **state)
 {
@@ -249,6 +368,7 @@ main(void)
 		cmocka_unit_test(test_json_invalid_utf8),
 		cmocka_unit_test(test_json_text),
 		cmocka_unit_test(test_json_text_surrogates),
+		cmocka_unit_test(test_json_any_bytes),
 		cmocka_unit_test(test_warn),
 	};
 
