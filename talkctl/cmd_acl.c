@@ -15,69 +15,15 @@
 #include "talkctl/talkctl.h"
 #include "talkctl/tc_acl.h"
 
-struct subcmd {
-	const char *name;
-	int (*fn)(int, char **);
-	const char *usage;
-};
-
-static int acl_compile(int, char **);
-static int acl_check(int, char **);
-static int acl_show(int, char **);
-static int acl_test(int, char **);
-static int acl_diff(int, char **);
-
-static const struct subcmd subcmds[] = {
-	{ "compile", acl_compile,
-	    "compile [-o cache] [--strict] [--users] [--passwd file] [source]" },
-	{ "check",   acl_check,   "check [-q] file ..." },
-	{ "show",    acl_show,    "show [cache | policy]" },
-	{ "test",    acl_test,    "test [policy]" },
-	{ "diff",    acl_diff,    "diff old new" },
-};
-#define NSUBCMDS (sizeof(subcmds) / sizeof(subcmds[0]))
-
-static void
-acl_usage(FILE *f, const char *only)
-{
-	const char *lead = "usage:";
-	size_t i;
-
-	for (i = 0; i < NSUBCMDS; i++) {
-		if (only != NULL && strcmp(only, subcmds[i].name) != 0)
-			continue;
-		fprintf(f, "%s %s acl %s\n", lead, talkctl_progname,
-		    subcmds[i].usage);
-		lead = "      ";
-	}
-}
-
+/* A command without options: -1 to go on, else the exit status. */
 static int
-usage_error(const char *sub, const char *msg, const char *arg)
+no_opts(int argc, char **argv, const char *cmd)
 {
-	fprintf(stderr, "%s: acl %s: %s", talkctl_progname, sub, msg);
-	if (arg != NULL) {
-		fputs(": ", stderr);
-		tc_fput_esc(stderr, arg);
-	}
-	putc('\n', stderr);
-	acl_usage(stderr, sub);
-	return TC_USAGE;
-}
+	int c;
 
-static int
-next_opt(int argc, char **argv, const char *sub, const char *shortopts,
-    const struct option *longopts)
-{
-	char what[64];
-	int c, n;
-
-	n = snprintf(what, sizeof(what), "acl %s", sub);
-	c = tc_next_opt(argc, argv, n < 0 || (size_t)n >= sizeof(what) ?
-	    "acl" : what, shortopts, longopts);
-	if (c == '?')
-		acl_usage(stderr, sub);
-	return c;
+	if ((c = tc_next_opt(argc, argv, cmd, ":", NULL)) == -1)
+		return -1;
+	return TC_OPT_EXIT(c);
 }
 
 /* Load a policy operand; errors are reported; returns an exit status. */
@@ -115,6 +61,7 @@ compile_one_user(struct acl *policy, const struct passwd *pw,
 	struct acl *set = NULL;
 	struct acl_stamp stamp;
 	struct acl_err err;
+	const char *why_s;
 	char path[4096];
 	int n, why;
 
@@ -137,10 +84,12 @@ compile_one_user(struct acl *policy, const struct passwd *pw,
 	    &err) == -1) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			return 0;
+		why_s = err.msg[0] != '\0' ? err.msg : strerror(errno);
 		fprintf(stderr, "%s: ", talkctl_progname);
 		tc_fput_esc(stderr, path);
-		fprintf(stderr, ": warning: %s; not compiled (talkd reads it "
-		    "itself)\n", err.msg[0] != '\0' ? err.msg : strerror(errno));
+		fputs(": warning: ", stderr);
+		tc_fput_esc(stderr, why_s);
+		fputs("; not compiled (talkd reads it itself)\n", stderr);
 		st->skipped++;
 		return 0;
 	}
@@ -185,9 +134,7 @@ compile_users(struct acl *policy, const char *passwd_file,
 
 	if (passwd_file != NULL) {
 		if ((fp = fopen(passwd_file, "re")) == NULL) {
-			fprintf(stderr, "%s: ", talkctl_progname);
-			tc_fput_esc(stderr, passwd_file);
-			fprintf(stderr, ": %s\n", strerror(errno));
+			tc_errx(NULL, passwd_file, strerror(errno));
 			return TC_USAGE;
 		}
 	} else
@@ -209,8 +156,8 @@ compile_users(struct acl *policy, const char *passwd_file,
 	return rc;
 }
 
-static int
-acl_compile(int argc, char **argv)
+int
+cmd_acl_compile(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -225,17 +172,18 @@ acl_compile(int argc, char **argv)
 	const char *out = NULL, *passwd_file = NULL, *src = NULL;
 	int c, strict = 0, users = 0, rc;
 
-	while ((c = next_opt(argc, argv, "compile", ":o:", longopts)) != -1) {
+	while ((c = tc_next_opt(argc, argv, "acl compile", ":o:",
+	    longopts)) != -1) {
 		switch (c) {
 		case 'o': out = optarg; break;
 		case 'S': strict = 1; break;
 		case 'u': users = 1; break;
 		case 'p': passwd_file = optarg; users = 1; break;
-		default: return TC_USAGE;
+		default: return TC_OPT_EXIT(c);
 		}
 	}
 	if (argc - optind > 1)
-		return usage_error("compile", "too many arguments",
+		return tc_usage_error("acl compile", "too many arguments",
 		    argv[optind + 1]);
 	if (argc - optind == 1)
 		src = argv[optind];
@@ -244,10 +192,8 @@ acl_compile(int argc, char **argv)
 
 	if (src != NULL) {
 		if (tc_is_cache(src) == 1) {
-			fprintf(stderr, "%s: ", talkctl_progname);
-			tc_fput_esc(stderr, src);
-			fprintf(stderr, ": is a compiled cache; compile from "
-			    "the YAML or legacy source\n");
+			tc_errx(NULL, src, "is a compiled cache; compile from "
+			    "the YAML or legacy source");
 			return TC_USAGE;
 		}
 		if ((rc = load_or_report(src, &policy)) != TC_OK)
@@ -341,8 +287,8 @@ check_talkrc_security(const char *path)
 	return rc;
 }
 
-static int
-acl_check(int argc, char **argv)
+int
+cmd_acl_check(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "quiet", no_argument, NULL, 'q' },
@@ -351,13 +297,14 @@ acl_check(int argc, char **argv)
 	struct acl *policy;
 	int c, i, rc = TC_OK, r, quiet = 0;
 
-	while ((c = next_opt(argc, argv, "check", ":q", longopts)) != -1) {
+	while ((c = tc_next_opt(argc, argv, "acl check", ":q", longopts)) !=
+	    -1) {
 		if (c != 'q')
-			return TC_USAGE;
+			return TC_OPT_EXIT(c);
 		quiet = 1;
 	}
 	if (optind >= argc)
-		return usage_error("check", "no file given", NULL);
+		return tc_usage_error("acl check", "no file given", NULL);
 	for (i = optind; i < argc; i++) {
 		policy = NULL;
 		r = load_or_report(argv[i], &policy);
@@ -380,27 +327,31 @@ acl_check(int argc, char **argv)
 
 /* ---- show -------------------------------------------------------------------- */
 
-/* The one optional operand of show and test: a policy, default the cache. */
+/*
+ * The one optional operand of show and test (after no_opts): a policy,
+ * default the cache.
+ */
 static int
-load_operand(int argc, char **argv, const char *sub, struct acl **policy,
+load_operand(int argc, char **argv, const char *cmd, struct acl **policy,
     const char **path)
 {
-	if (next_opt(argc, argv, sub, ":", NULL) != -1)
-		return TC_USAGE;
 	if (argc - optind > 1)
-		return usage_error(sub, "too many arguments", argv[optind + 1]);
+		return tc_usage_error(cmd, "too many arguments", argv[optind + 1]);
 	*path = argc - optind == 1 ? argv[optind] : tc_default_cache();
 	return load_or_report(*path, policy);
 }
 
-static int
-acl_show(int argc, char **argv)
+int
+cmd_acl_show(int argc, char **argv)
 {
 	struct acl *policy = NULL;
 	const char *path;
 	int rc;
 
-	if ((rc = load_operand(argc, argv, "show", &policy, &path)) != TC_OK)
+	if ((rc = no_opts(argc, argv, "acl show")) != -1)
+		return rc;
+	if ((rc = load_operand(argc, argv, "acl show", &policy,
+	    &path)) != TC_OK)
 		return rc;
 	if (acl_write_yaml(policy, stdout) == -1 || ferror(stdout)) {
 		fprintf(stderr, "%s: write error on standard output: %s\n",
@@ -431,8 +382,8 @@ verdict_str(const struct acl_verdict *v, char *buf, size_t n)
 	return buf;
 }
 
-static int
-acl_test(int argc, char **argv)
+int
+cmd_acl_test(int argc, char **argv)
 {
 	const struct acl_test *t;
 	struct acl *policy = NULL;
@@ -444,7 +395,9 @@ acl_test(int argc, char **argv)
 	int rc;
 
 	/* An invalid policy is an error here: 1 means a test failed. */
-	if ((rc = load_operand(argc, argv, "test", &policy, &path)) != TC_OK)
+	if ((rc = no_opts(argc, argv, "acl test")) != -1)
+		return rc;
+	if (load_operand(argc, argv, "acl test", &policy, &path) != TC_OK)
 		return TC_USAGE;
 	n = acl_ntests(policy);
 	for (i = 0; i < n; i++) {
@@ -478,8 +431,11 @@ acl_test(int argc, char **argv)
 			fail++;
 		}
 	}
-	if (n == 0)
-		printf("no tests in %s\n", path);
+	if (n == 0) {
+		printf("no tests in ");
+		tc_fput_esc(stdout, path);
+		putchar('\n');
+	}
 	printf("%zu passed, %zu failed\n", pass, fail);
 	acl_free(policy);
 	return fail > 0 ? TC_FAIL : TC_OK;
@@ -633,8 +589,8 @@ print_change(const char *callee, const char *caller, uint32_t addr,
 	printf(")\n");
 }
 
-static int
-acl_diff(int argc, char **argv)
+int
+cmd_acl_diff(int argc, char **argv)
 {
 	struct acl *old = NULL, *new = NULL;
 	struct grid g;
@@ -644,10 +600,10 @@ acl_diff(int argc, char **argv)
 	int rc;
 
 	memset(&g, 0, sizeof(g));
-	if (next_opt(argc, argv, "diff", ":", NULL) != -1)
-		return TC_USAGE;
+	if ((rc = no_opts(argc, argv, "acl diff")) != -1)
+		return rc;
 	if (argc - optind != 2)
-		return usage_error("diff", "need two policies", NULL);
+		return tc_usage_error("acl diff", "need two policies", NULL);
 	/* An invalid policy is an error here: 1 means decisions change. */
 	rc = TC_USAGE;
 	if (load_or_report(argv[optind], &old) != TC_OK ||
@@ -659,8 +615,7 @@ acl_diff(int argc, char **argv)
 	if (strset_add(&g.callees, DIFF_OTHER_NAME) != 0 ||
 	    strset_add(&g.callers, DIFF_OTHER_NAME) != 0 ||
 	    addrset_add(&g.addrs, DIFF_OTHER_ADDR) != 0 || g.oom) {
-		fprintf(stderr, "%s: acl diff: out of memory\n",
-		    talkctl_progname);
+		tc_errx("acl diff", "out of memory", NULL);
 		rc = TC_USAGE;
 		goto out;
 	}
@@ -697,34 +652,4 @@ out:
 	acl_free(old);
 	acl_free(new);
 	return rc;
-}
-
-/* ---- dispatch ---------------------------------------------------------------- */
-
-int
-cmd_acl(int argc, char **argv)
-{
-	size_t i;
-
-	if (argc < 2) {
-		acl_usage(stderr, NULL);
-		return TC_USAGE;
-	}
-	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
-		acl_usage(stdout, NULL);
-		return TC_OK;
-	}
-	for (i = 0; i < NSUBCMDS; i++)
-		if (strcmp(argv[1], subcmds[i].name) == 0)
-			break;
-	if (i == NSUBCMDS) {
-		fprintf(stderr, "%s: acl: unknown command \"", talkctl_progname);
-		tc_fput_esc(stderr, argv[1]);
-		fprintf(stderr, "\"\n");
-		acl_usage(stderr, NULL);
-		return TC_USAGE;
-	}
-	optind = 0;	/* glibc: reinitialise */
-	return subcmds[i].fn(argc - 1, argv + 1);
 }

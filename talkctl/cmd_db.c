@@ -16,6 +16,7 @@
 
 #include "db/db.h"
 #include "talkctl/talkctl.h"
+#include "talkctl/out.h"
 
 #define WIRE_NAME	12		/* bytes of l_name/r_name on the wire */
 
@@ -34,66 +35,11 @@ struct opts {
 	int paths_given;		/* --db, --journal or their variables */
 };
 
-/* Copy s with every byte outside printable ASCII (and \) as \xNN. */
-static char *
-escape(const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t n = strlen(s), i, o = 0;
-	unsigned char c;
-	char *r;
-
-	if ((r = malloc(n * 4 + 1)) == NULL)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		c = (unsigned char)s[i];
-		if (c == '\\') {
-			r[o++] = '\\';
-			r[o++] = '\\';
-		} else if (c < 0x20 || c >= 0x7f) {
-			r[o++] = '\\';
-			r[o++] = 'x';
-			r[o++] = hex[c >> 4];
-			r[o++] = hex[c & 15];
-		} else
-			r[o++] = (char)c;
-	}
-	r[o] = '\0';
-	return r;
-}
-
-/* Print "talkctl: CMD: MSG" with every part escaped. */
-static void
-warnx_esc(const char *cmd, const char *a, const char *b)
-{
-	char *ea = escape(a), *eb = b ? escape(b) : NULL;
-
-	fprintf(stderr, "%s: %s: %s%s%s\n", talkctl_progname, cmd,
-	    ea ? ea : "?", b ? ": " : "", b ? (eb ? eb : "?") : "");
-	free(ea);
-	free(eb);
-}
-
 static void
 print_err(const char *cmd, const struct db_err *e)
 {
-	char where[320];
-	int n;
-
-	if (e->file[0] == '\0') {
-		warnx_esc(cmd, e->msg, NULL);
-		return;
-	}
-	if (e->line > 0)
-		n = snprintf(where, sizeof(where), "%s:%u:%u", e->file, e->line,
-		    e->col);
-	else
-		n = snprintf(where, sizeof(where), "%s", e->file);
-	if (n < 0 || (size_t)n >= sizeof(where)) {
-		warnx_esc(cmd, e->msg, NULL);
-		return;
-	}
-	warnx_esc(cmd, where, e->msg);
+	tc_errx_at(cmd, e->file[0] != '\0' ? e->file : NULL, e->line, e->col,
+	    e->msg, NULL);
 }
 
 static void
@@ -101,45 +47,8 @@ report_reject(void *arg, const char *path, unsigned long line,
     const char *reason)
 {
 	const struct opts *o = arg;
-	char where[4200];
-	int n;
 
-	if (line == 0)				/* about the whole file */
-		n = snprintf(where, sizeof(where), "%s", path);
-	else
-		n = snprintf(where, sizeof(where), "%s:%lu", path, line);
-	if (n < 0 || (size_t)n >= sizeof(where))
-		warnx_esc(o->cmd, path, reason);
-	else
-		warnx_esc(o->cmd, where, reason);
-}
-
-static int
-usage_to(FILE *f, const char *cmd)
-{
-	static const struct { const char *cmd, *usage; } u[] = {
-	    { "ingest", "ingest [--journal PATH] [--db PATH]" },
-	    { "who-called", "who-called [USER] [--since T] [--until T] [--json]"
-		" [--db PATH] [--journal PATH]" },
-	    { "history", "history [USER] [--since T] [--until T] [--json]"
-		" [--db PATH] [--journal PATH]" },
-	    { "audit", "audit [--since T] [--until T] [--json] [--db PATH]"
-		" [--journal PATH]" },
-	    { "prune", "prune --older-than DAYS [--db PATH]" },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(u) / sizeof(u[0]); i++)
-		if (strcmp(u[i].cmd, cmd) == 0)
-			fprintf(f, "usage: %s %s\n", talkctl_progname,
-			    u[i].usage);
-	return TC_USAGE;
-}
-
-static int
-usage(const char *cmd)
-{
-	return usage_to(stderr, cmd);
+	tc_errx_at(o->cmd, path, line, 0, reason, NULL);
 }
 
 static int
@@ -209,19 +118,18 @@ parse_opts(int argc, char **argv, int allow, struct opts *o)
 			o->days = strtol(optarg, &end, 10);
 			if (errno != 0 || end == optarg || *end != '\0' ||
 			    o->days < 0 || o->days > 100000) {
-				warnx_esc(o->cmd, "bad number of days",
+				tc_errx(o->cmd, "bad number of days",
 				    optarg);
 				return -1;
 			}
 			o->has_days = 1;
 			break;
 		case 'h':
-			usage_to(stdout, o->cmd);
+			tc_usage(stdout, o->cmd);
 			return 1;
 		case ':':
-			warnx_esc(o->cmd, "missing argument for",
+			tc_usage_error(o->cmd, "missing argument for",
 			    argv[optind - 1]);
-			usage(o->cmd);
 			return -1;
 		default:
 			goto bad;
@@ -230,8 +138,8 @@ parse_opts(int argc, char **argv, int allow, struct opts *o)
 	if (optind < argc && (allow & O_USER))
 		o->user = argv[optind++];
 	if (optind < argc) {
-		warnx_esc(o->cmd, "unexpected argument", argv[optind]);
-		return usage(o->cmd), -1;
+		tc_usage_error(o->cmd, "unexpected argument", argv[optind]);
+		return -1;
 	}
 	/*
 	 * Installed setgid (or setuid), talkctl reads what the group may
@@ -240,23 +148,22 @@ parse_opts(int argc, char **argv, int allow, struct opts *o)
 	 */
 	if (o->paths_given && getuid() != 0 &&
 	    (getegid() != getgid() || geteuid() != getuid())) {
-		warnx_esc(o->cmd, "--db, --journal, TALKD_DB and TALKD_JOURNAL "
+		tc_errx(o->cmd, "--db, --journal, TALKD_DB and TALKD_JOURNAL "
 		    "are for root when talkctl runs set-id", NULL);
 		return -1;
 	}
 	if ((allow & O_DAYS) && !o->has_days) {
-		warnx_esc(o->cmd, "--older-than DAYS is required", NULL);
-		return usage(o->cmd), -1;
+		tc_usage_error(o->cmd, "--older-than is required", NULL);
+		return -1;
 	}
 	return 0;
 bad:
 	if (optopt != 0 && optopt != '?') {
 		char opt[3] = { '-', (char)optopt, '\0' };
 
-		warnx_esc(o->cmd, "bad option", opt);
+		tc_usage_error(o->cmd, "bad option", opt);
 	} else
-		warnx_esc(o->cmd, "bad option", argv[optind - 1]);
-	usage(o->cmd);
+		tc_usage_error(o->cmd, "bad option", argv[optind - 1]);
 	return -1;
 }
 
@@ -308,7 +215,7 @@ open_for_query(struct opts *o)
 	return NULL;
 }
 
-/* A table: rows of escaped cells, printed with aligned columns. */
+/* A table: rows of cells, printed escaped with aligned columns. */
 struct table {
 	int ncol, json;
 	char *names[16];		/* copies: the query's are gone */
@@ -316,34 +223,6 @@ struct table {
 	size_t nrow, cap;
 	int failed;
 };
-
-/*
- * Print one line of JSON made by SQLite.  It escapes C0 controls; DEL and
- * the C1 controls (U+0080..U+009F, which some terminals obey) it writes
- * as they are, and they can only stand inside strings: write those as
- * \u00XX too, so that --json output is as safe on a terminal as the
- * tables.  The JSON value is unchanged.
- */
-static int
-put_json(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	int c;
-
-	for (; *p != '\0'; p++) {
-		c = *p;
-		if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
-			c = *++p;
-		else if (c != 0x7f) {
-			if (putchar(c) == EOF)
-				return -1;
-			continue;
-		}
-		if (printf("\\u%04x", c) < 0)
-			return -1;
-	}
-	return putchar('\n') == EOF ? -1 : 0;
-}
 
 static int
 collect(void *arg, int ncol, const char *const *names,
@@ -363,7 +242,7 @@ collect(void *arg, int ncol, const char *const *names,
 		return 0;
 	}
 	if (t->json) {			/* one JSON object per line */
-		if (put_json(vals[0]) == -1)
+		if (tc_fput_json_text(stdout, vals[0]) == -1)
 			return t->failed = 1;
 		return 0;
 	}
@@ -376,7 +255,8 @@ collect(void *arg, int ncol, const char *const *names,
 	}
 	for (i = 0; i < ncol; i++) {
 		nc = &t->cells[t->nrow * (size_t)ncol + (size_t)i];
-		if ((*nc = escape(vals[i])) == NULL) {
+		if ((*nc = strdup(vals[i] != NULL ? vals[i] :
+		    "")) == NULL) {
 			while (--i >= 0)
 				free(t->cells[t->nrow * (size_t)ncol +
 				    (size_t)i]);
@@ -385,6 +265,19 @@ collect(void *arg, int ncol, const char *const *names,
 	}
 	t->nrow++;
 	return 0;
+}
+
+/* s escaped, then padded to width columns unless it ends the line. */
+static void
+put_cell(const char *s, size_t width, int last)
+{
+	size_t w = tc_esc_width(s);
+
+	tc_fput_esc(stdout, s);
+	if (last)
+		putchar('\n');
+	else
+		printf("%*s  ", (int)(width > w ? width - w : 0), "");
 }
 
 static void
@@ -396,18 +289,16 @@ table_print(struct table *t)
 	if (t->nrow == 0 || t->ncol > 16)
 		return;
 	for (c = 0; c < t->ncol; c++)
-		w[c] = strlen(t->names[c]);
+		w[c] = tc_esc_width(t->names[c]);
 	for (r = 0; r < t->nrow; r++)
 		for (c = 0; c < t->ncol; c++) {
-			len = strlen(t->cells[r * (size_t)t->ncol + (size_t)c]);
+			len = tc_esc_width(t->cells[r * (size_t)t->ncol +
+			    (size_t)c]);
 			if (len > w[c])
 				w[c] = len;
 		}
 	for (c = 0; c < t->ncol; c++)
-		if (c + 1 < t->ncol)
-			printf("%-*s  ", (int)w[c], t->names[c]);
-		else
-			printf("%s\n", t->names[c]);
+		put_cell(t->names[c], w[c], c + 1 == t->ncol);
 	for (r = 0; r < t->nrow; r++) {
 		char **row = &t->cells[r * (size_t)t->ncol];
 		int last = t->ncol - 1;
@@ -415,10 +306,7 @@ table_print(struct table *t)
 		while (last > 0 && row[last][0] == '\0')
 			last--;			/* no trailing blanks */
 		for (c = 0; c <= last; c++)
-			if (c < last)
-				printf("%-*s  ", (int)w[c], row[c]);
-			else
-				printf("%s\n", row[c]);
+			put_cell(row[c], w[c], c == last);
 	}
 }
 
@@ -460,19 +348,19 @@ run_query(int argc, char **argv, int allow, query_fn *q, int per_user)
 		return rc;
 	if (per_user) {
 		if ((me = invoking_user()) == NULL) {
-			warnx_esc(o.cmd, "who are you? (no passwd entry for "
+			tc_errx(o.cmd, "who are you? (no passwd entry for "
 			    "the real uid)", NULL);
 			return TC_FAIL;
 		}
 		if (o.user == NULL)
 			o.user = me;
 		else if (getuid() != 0 && strcmp(o.user, me) != 0) {
-			warnx_esc(o.cmd, "only root may query calls to "
+			tc_errx(o.cmd, "only root may query calls to "
 			    "another user", o.user);
 			return TC_FAIL;
 		}
 	} else if (getuid() != 0 && access(o.db, W_OK) != 0) {
-		warnx_esc(o.cmd, "needs root or write access to the database",
+		tc_errx(o.cmd, "needs root or write access to the database",
 		    o.db);
 		return TC_FAIL;
 	}
@@ -490,7 +378,7 @@ run_query(int argc, char **argv, int allow, query_fn *q, int per_user)
 	if (rc == -1)
 		print_err(o.cmd, &e);
 	else if (t.failed)
-		warnx_esc(o.cmd, "out of memory or write error", NULL);
+		tc_errx(o.cmd, "out of memory or write error", NULL);
 	else
 		table_print(&t);
 	table_free(&t);
@@ -556,7 +444,7 @@ cmd_prune(int argc, char **argv)
 	if ((rc = opts_exit(parse_opts(argc, argv, O_DAYS, &o))) != -1)
 		return rc;
 	if (getuid() != 0 && access(o.db, W_OK) != 0) {
-		warnx_esc(o.cmd, "needs root or write access to the database",
+		tc_errx(o.cmd, "needs root or write access to the database",
 		    o.db);
 		return TC_FAIL;
 	}

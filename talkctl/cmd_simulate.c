@@ -54,14 +54,6 @@ struct sim {
 	size_t nwarn;
 };
 
-static void
-sim_usage(FILE *f)
-{
-	fprintf(f, "usage: %s simulate user host [--caller name] "
-	    "[--policy file | --cache file] [--talkrc file] [--strict] "
-	    "[--json | -q] [--passwd file]\n", talkctl_progname);
-}
-
 static void warnf(struct sim *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -544,18 +536,16 @@ cmd_simulate(int argc, char **argv)
 		case 'j': s.json = 1; break;
 		case 'q': s.quiet = 1; break;
 		case 'P': s.passwd_file = optarg; break;
-		case 'h': sim_usage(stdout); return TC_OK;
-		default: sim_usage(stderr); return TC_USAGE;
+		default: return TC_OPT_EXIT(c);
 		}
 	}
 	if (argc - optind != 2 || (policy != NULL && cache != NULL) ||
 	    argv[optind][0] == '\0' || s.caller[0] == '\0') {
-		fprintf(stderr, "%s: simulate: %s\n", talkctl_progname,
-		    argc - optind != 2 ? "need a user and a host" :
+		tc_usage_error("simulate", argc - optind != 2 ?
+		    "need a user and a host" :
 		    policy != NULL && cache != NULL ?
 		    "--policy and --cache exclude each other" :
-		    "empty user name");
-		sim_usage(stderr);
+		    "empty user name", NULL);
 		return fail(&s, "usage", "bad arguments");
 	}
 	s.callee = argv[optind];

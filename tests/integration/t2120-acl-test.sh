@@ -1,7 +1,7 @@
 #!/bin/bash
 # talkctl acl test: PASS/FAIL lines, counts, exit codes.
 . "$(dirname "$0")/lib-acl.sh"
-plan 14
+plan 16
 
 cd "$W" || exit 1
 
@@ -53,5 +53,13 @@ run talkctl acl test missing.yaml
 is "$rc" 2 "a missing policy is an error"
 run talkctl acl test pol.yaml extra
 is "$rc" 2 "too many operands"
+
+# A policy without tests, named with a terminal escape: escaped.
+esc_name="$(printf 'p\033]0;x\007.acl')"
+printf 'allow .* any\n' >"$esc_name"
+run talkctl acl test "$esc_name"
+is "$(printf '%s\n' "$out" | head -1)" 'no tests in p\x1b]0;x\x07.acl' \
+    "no tests: the file name is escaped"
+unlike "$out" "$(printf '\033')" "no raw escape byte reaches the terminal"
 
 done_testing
