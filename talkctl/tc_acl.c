@@ -389,60 +389,6 @@ tc_ip4(uint32_t a, char *buf, size_t n)
 	return buf;
 }
 
-const char *
-tc_ref_str(const struct acl_rule_ref *r, char *buf, size_t n)
-{
-	char pos[300] = "";
-	int k = 0;
-
-	if (r == NULL)
-		return "default";
-	if (r->file != NULL && r->line > 0 && r->col > 0)
-		k = snprintf(pos, sizeof(pos), "%s:%u:%u", r->file, r->line,
-		    r->col);
-	else if (r->file != NULL && r->line > 0)
-		k = snprintf(pos, sizeof(pos), "%s:%u", r->file, r->line);
-	else if (r->file != NULL)
-		k = snprintf(pos, sizeof(pos), "%s", r->file);
-	if (k < 0 || (size_t)k >= sizeof(pos))
-		pos[0] = '\0';
-	if (r->id != NULL && pos[0] != '\0')
-		k = snprintf(buf, n, "%s [%s]", pos, r->id);
-	else if (r->id != NULL)
-		k = snprintf(buf, n, "[%s]", r->id);
-	else if (pos[0] != '\0')
-		k = snprintf(buf, n, "%s", pos);
-	else
-		k = snprintf(buf, n, "rule");
-	if (k < 0 || (size_t)k >= n)
-		return "rule";
-	return buf;
-}
-
-const struct acl_rule_ref *
-tc_deciding_rule(const struct acl_verdict *v)
-{
-	switch (v->reason) {
-	case ACL_R_USER_DENY:
-	case ACL_R_USER_OVERRIDE:
-	case ACL_R_INSECURE_TALKRC:
-	case ACL_R_BAD_TALKRC:
-		return v->user;
-	case ACL_R_SITE_ALLOW:
-	case ACL_R_SITE_DENY:
-	case ACL_R_STRICT_DENY:
-	default:
-		return v->site;
-	}
-}
-
-int
-tc_stamp_eq(const struct acl_stamp *a, const struct acl_stamp *b)
-{
-	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-	    a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
-}
-
 int
 tc_next_opt(int argc, char **argv, const char *what, const char *shortopts,
     const struct option *longopts)

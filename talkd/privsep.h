@@ -13,15 +13,16 @@ void privsep_drop(const struct privsep *);
 #endif
 
 /* ---- opener.c: ~/.talkrc through a CAP_DAC_READ_SEARCH-only process ---- */
-enum opener_status {
-	OPENER_OPENED = 0,	/* *fd: the user's own regular file */
-	OPENER_NOUSER,		/* no such account */
-	OPENER_ABSENT,		/* no ~/.talkrc */
-	OPENER_INSECURE,	/* a symlink, or not a regular file of the user's */
-	OPENER_ERROR,		/* errno says why */
-	OPENER_TIMEOUT		/* no answer in time (e.g. a hung home mount) */
-};
+#include "acl/acl.h"
 /* Fork the opener (only when root); returns its channel or -1. */
 int opener_start(const struct privsep *, pid_t *pid);
-enum opener_status opener_open(int chan, const char *user, int timeout_ms,
-	    int *fd, uid_t *uid, gid_t *gid);
+/*
+ * The opener's acl_talkrc_open of user's ~/.talkrc (*fd when opened).  A
+ * lost or late answer is ACL_SRC_UNREADABLE (ETIMEDOUT, e.g. a hung home
+ * mount).  wd_dir (may be NULL) and wd_file receive the watches the opener
+ * added on the home and the file (-1: none) on the shared inotify instance.
+ */
+enum acl_src opener_open(int chan, const char *user, int timeout_ms,
+	    int *fd, int *errnum, int *wd_dir, int *wd_file);
+/* Hand the opener an inotify descriptor to add its watches to. */
+int opener_share_inotify(int chan, int in);
