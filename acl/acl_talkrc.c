@@ -154,7 +154,7 @@ acl_talkrc_path(const char *path, uid_t uid, gid_t gid, struct acl **out,
 	return rc;
 }
 
-/* ---- one opener, one choice, one decision ----------------------------------- */
+/* ---- one opener, one choice, one decision -------------------------------- */
 
 int
 acl_talkrc_name(const char *home, char *buf, size_t n)

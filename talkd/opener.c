@@ -48,11 +48,6 @@ struct orep {
 	int32_t wd_dir, wd_file;	/* -1: no watch */
 };
 
-#define DIR_EVENTS	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
-			 IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | \
-			 IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
-#define FILE_EVENTS	(IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | \
-			 IN_DELETE_SELF | IN_MOVE_SELF | IN_DONT_FOLLOW)
 
 static int
 keep_only_dac_read_search(void)
@@ -157,9 +152,9 @@ serve(int chan)
 		} else {
 			/* The watches first: no change after the open is lost. */
 			if (in >= 0 && (rep.wd_dir = inotify_add_watch(in,
-			    pw->home, DIR_EVENTS)) >= 0)
+			    pw->home, WATCH_DIR_EVENTS)) >= 0)
 				rep.wd_file = inotify_add_watch(in, path,
-				    FILE_EVENTS);
+				    WATCH_FILE_EVENTS);
 			rep.status = acl_talkrc_open(path, pw->uid, pw->gid,
 			    &src);
 			rep.err = src.errnum;

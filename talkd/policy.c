@@ -79,13 +79,8 @@ log_acl_err(const char *what, const struct acl_err *e)
 		    e->msg);
 }
 
-/* ---- watches --------------------------------------------------------------- */
+/* ---- watches ------------------------------------------------------------- */
 
-#define DIR_EVENTS	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
-			 IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | \
-			 IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
-#define FILE_EVENTS	(IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | \
-			 IN_DELETE_SELF | IN_MOVE_SELF | IN_DONT_FOLLOW)
 
 static void
 watch_cache(struct policy *p)
@@ -100,9 +95,11 @@ watch_cache(struct policy *p)
 	    n > 0 ? p->cache_path : ".") >= (int)sizeof(dir))
 		return;
 	if (p->wd_cache_dir < 0)
-		p->wd_cache_dir = inotify_add_watch(p->in, dir, DIR_EVENTS);
+		p->wd_cache_dir = inotify_add_watch(p->in, dir,
+		    WATCH_DIR_EVENTS);
 	/* A new file at that name: watch the new inode. */
-	p->wd_cache = inotify_add_watch(p->in, p->cache_path, FILE_EVENTS);
+	p->wd_cache = inotify_add_watch(p->in, p->cache_path,
+	    WATCH_FILE_EVENTS);
 }
 
 static void
@@ -187,7 +184,7 @@ drain(struct policy *p)
 	}
 }
 
-/* ---- site policy ------------------------------------------------------------- */
+/* ---- site policy --------------------------------------------------------- */
 
 /* Load the site policy; 0 and *out on success (may be NULL: none). */
 static int
@@ -354,7 +351,7 @@ policy_reload(struct policy *p, int64_t now, int force)
 	log_info("site policy reloaded");
 }
 
-/* ---- the callee's ~/.talkrc ------------------------------------------------- */
+/* ---- the callee's ~/.talkrc ---------------------------------------------- */
 
 static struct uset *
 uset_slot(struct policy *p, const char *user, int64_t now)
@@ -387,8 +384,8 @@ obtain(struct policy *p, struct uset *u, const char *path,
 	int wd = -1, wf = -1, private = 0;
 
 	if (p->in >= 0) {
-		if ((wd = inotify_add_watch(p->in, u->home, DIR_EVENTS)) >= 0)
-			wf = inotify_add_watch(p->in, path, FILE_EVENTS);
+		if ((wd = inotify_add_watch(p->in, u->home, WATCH_DIR_EVENTS)) >= 0)
+			wf = inotify_add_watch(p->in, path, WATCH_FILE_EVENTS);
 		else
 			private = errno == EACCES;
 	}
@@ -436,6 +433,8 @@ policy_decide(struct policy *p, const char *callee, const char *caller,
 		return;
 	}
 	drain(p);
+	if (p->cache_dirty)
+		policy_reload(p, now, 0);	/* a new cache counts now */
 	pw = pwcache_get(p->pw, callee, now);
 	u = uset_slot(p, callee, now);
 	u->used = now;

@@ -24,5 +24,16 @@ int opener_start(const struct privsep *, pid_t *pid);
  */
 enum acl_src opener_open(int chan, const char *user, int timeout_ms,
 	    int *fd, int *errnum, int *wd_dir, int *wd_file);
+/*
+ * The watches the daemon and the opener add on a home and its ~/.talkrc.
+ * A folder: names that come and go (an editor's rename, a file that
+ * appears or is removed) and its own mode; what is written to a file is
+ * the file watch's, so a busy folder (a shell history) costs nothing.
+ */
+#include <sys/inotify.h>
+#define WATCH_DIR_EVENTS	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | \
+	    IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+#define WATCH_FILE_EVENTS	(IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | \
+	    IN_DELETE_SELF | IN_MOVE_SELF | IN_DONT_FOLLOW)
 /* Hand the opener an inotify descriptor to add its watches to. */
 int opener_share_inotify(int chan, int in);

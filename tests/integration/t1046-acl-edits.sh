@@ -1,0 +1,71 @@
+#!/bin/bash
+# A user's edit to ~/.talkrc counts from that user's very next request,
+# with no pause in between: many rounds of (change the file, send at once)
+# in an open home and in a private one (reached through the opener), by
+# rewriting in place, by creating and deleting the file, by replacing it
+# with a rename as editors do, and by changing its mode.  The daemon
+# learns of each change from inotify, not by looking per request, so this
+# is what proves no change is missed.
+. "$(dirname "$0")/lib.sh"
+need_root
+ROUNDS=25
+plan 7
+talkrc_users
+rm -rf "$H/.talkrc" "$HP/.talkrc" "$H/.talkrc.new" "$HP/.talkrc.new"
+trap 'rm -rf "$H/.talkrc" "$HP/.talkrc" "$H/.talkrc.new" "$HP/.talkrc.new"; _cleanup' EXIT
+start_daemon --user nobody || exit 1
+ans() { "$NTALK" 127.0.0.1:$PORT announce thor "$1" | field answer; }
+
+# put HOME USER TEXT: rewrite in place (same inode, nothing else changes).
+put() {
+	if [ -f "$1/.talkrc" ]; then printf '%s\n' "$3" >"$1/.talkrc"; return; fi
+	printf '%s\n' "$3" >"$1/.talkrc"; chown "$2": "$1/.talkrc"; chmod 0644 "$1/.talkrc"
+}
+# swap HOME USER TEXT: a new file renamed over the old one.
+swap() { printf '%s\n' "$3" >"$1/.talkrc.new"; chown "$2": "$1/.talkrc.new"; chmod 0644 "$1/.talkrc.new"; mv -f "$1/.talkrc.new" "$1/.talkrc"; }
+
+# rounds HOW HOME USER: flip deny/allow ROUNDS times; prints the misses.
+rounds() {
+	local how=$1 home=$2 user=$3 i miss=""
+	for i in $(seq 1 $ROUNDS); do
+		"$how" "$home" "$user" 'deny ^thor$'
+		[ "$(ans "$user")" = FAILED ] || miss="$miss deny@$i"
+		"$how" "$home" "$user" 'allow .'
+		[ "$(ans "$user")" = NOT_HERE ] || miss="$miss allow@$i"
+	done
+	echo "$miss"
+}
+
+# create/delete HOME USER: the file appears (deny), then is gone (allow).
+appear() {
+	local home=$1 user=$2 i miss=""
+	for i in $(seq 1 $ROUNDS); do
+		put "$home" "$user" 'deny ^thor$'
+		[ "$(ans "$user")" = FAILED ] || miss="$miss created@$i"
+		rm -f "$home/.talkrc"
+		[ "$(ans "$user")" = NOT_HERE ] || miss="$miss deleted@$i"
+	done
+	echo "$miss"
+}
+
+# chmod: group-writable (deny-all) and back.
+modes() {
+	local home=$1 user=$2 i miss=""
+	put "$home" "$user" 'allow .'
+	for i in $(seq 1 $ROUNDS); do
+		chmod 0664 "$home/.talkrc"
+		[ "$(ans "$user")" = FAILED ] || miss="$miss g+w@$i"
+		chmod 0644 "$home/.talkrc"
+		[ "$(ans "$user")" = NOT_HERE ] || miss="$miss g-w@$i"
+	done
+	echo "$miss"
+}
+
+is "open home, rewritten in place: every edit counts at once" "$(rounds put "$H" $U)" ""
+is "open home, replaced by rename: every edit counts at once" "$(rounds swap "$H" $U)" ""
+is "open home, created and deleted: counts at once" "$(appear "$H" $U)" ""
+is "open home, mode changes: count at once" "$(modes "$H" $U)" ""
+is "private home, rewritten in place: every edit counts at once" "$(rounds put "$HP" $P)" ""
+is "private home, replaced by rename: every edit counts at once" "$(rounds swap "$HP" $P)" ""
+is "private home, created and deleted: counts at once" "$(appear "$HP" $P)" ""
+finish
