@@ -424,6 +424,7 @@ policy_decide(struct policy *p, const char *callee, const char *caller,
 	struct uset *u;
 	char path[PATH_MAX];
 	int64_t now = now_ms();
+	int named, e;
 
 	memset(d, 0, sizeof(*d));
 	if (!p) {
@@ -436,12 +437,6 @@ policy_decide(struct policy *p, const char *callee, const char *caller,
 	if (p->cache_dirty)
 		policy_reload(p, now, 0);	/* a new cache counts now */
 	pw = pwcache_get(p->pw, callee, now);
-	u = uset_slot(p, callee, now);
-	u->used = now;
-	if (u->valid && (!pw->found ? u->home != NULL : u->home == NULL ||
-	    strcmp(u->home, pw->home) != 0 || u->uid != pw->uid ||
-	    u->gid != pw->gid))
-		u->fresh = 0;		/* the account changed */
 	memset(&q, 0, sizeof(q));
 	q.callee = callee;
 	q.caller = caller;
@@ -450,40 +445,57 @@ policy_decide(struct policy *p, const char *callee, const char *caller,
 	memset(&err, 0, sizeof(err));
 	memset(&src, 0, sizeof(src));
 	src.fd = -1;
+	named = pw->found ? acl_talkrc_name(pw->home, path, sizeof(path)) : -1;
+	e = errno;
+	if (!pw->found || (named < 0 && e == EINVAL)) {
+		/*
+		 * No account, or no home: no ~/.talkrc, and no cached user
+		 * (nor its watches) is evicted for a name that does not exist.
+		 */
+		struct acl_talkrc none;
+
+		memset(&none, 0, sizeof(none));
+		src.kind = ACL_SRC_NOUSER;
+		(void)acl_decide_source(p->site, &src, &none, &q, &v, NULL,
+		    NULL, NULL);
+		acl_talkrc_clear(&none);
+		goto out;
+	}
+	u = uset_slot(p, callee, now);
+	u->used = now;
+	if (u->valid && (u->home == NULL || strcmp(u->home, pw->home) != 0 ||
+	    u->uid != pw->uid || u->gid != pw->gid))
+		u->fresh = 0;		/* the account changed */
 	if (u->valid && u->fresh) {
 		/* Nothing changed since the pick: no system call at all. */
 		(void)acl_decide_source(p->site, NULL, &u->t, &q, &v, NULL,
 		    NULL, &err);
-	} else {
-		free(u->home);
-		u->home = NULL;
-		if (!pw->found || (acl_talkrc_name(pw->home, path,
-		    sizeof(path)) < 0 && errno == EINVAL))
-			src.kind = ACL_SRC_NOUSER;	/* no home, no file */
-		else if ((u->home = strdup(pw->home)) != NULL &&
-		    acl_talkrc_name(pw->home, path, sizeof(path)) == 0) {
-			u->uid = pw->uid;
-			u->gid = pw->gid;
-			obtain(p, u, path, &src);
-		} else {
-			src.kind = ACL_SRC_UNREADABLE;	/* fail closed */
-			src.errnum = errno ? errno : ENOMEM;
-			src.name = callee;
-		}
-		(void)acl_decide_source(p->site, &src, &u->t, &q, &v, NULL,
-		    NULL, &err);
-		if (src.fd >= 0)
-			close(src.fd);
-		if (err.msg[0])
-			log_acl_err("user rules", &err);
-		u->valid = 1;
-		/*
-		 * Trust the pick until an event only when the home is watched
-		 * (and the file, when there is one): else look every time.
-		 */
-		u->fresh = src.kind == ACL_SRC_NOUSER ? 0 : u->wd_dir >= 0 &&
-		    (src.kind != ACL_SRC_OPENED || u->wd_file >= 0);
+		goto out;
 	}
+	free(u->home);
+	u->uid = pw->uid;
+	u->gid = pw->gid;
+	if (named == 0 && (u->home = strdup(pw->home)) != NULL)
+		obtain(p, u, path, &src);
+	else {
+		src.kind = ACL_SRC_UNREADABLE;		/* fail closed */
+		src.errnum = named < 0 ? e : ENOMEM;
+		src.name = callee;
+	}
+	(void)acl_decide_source(p->site, &src, &u->t, &q, &v, NULL, NULL,
+	    &err);
+	if (src.fd >= 0)
+		close(src.fd);
+	if (err.msg[0])
+		log_acl_err("user rules", &err);
+	u->valid = 1;
+	/*
+	 * Trust the pick until an event only when the home is watched (and
+	 * the file, when there is one): else look again every time.
+	 */
+	u->fresh = u->home != NULL && u->wd_dir >= 0 &&
+	    (src.kind != ACL_SRC_OPENED || u->wd_file >= 0);
+out:
 	d->allow = v.allow;
 	d->reason = acl_reason_str(v.reason);
 	r = acl_verdict_rule(&v);

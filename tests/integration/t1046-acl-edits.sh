@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 ROUNDS=25
-plan 7
+plan 9
 talkrc_users
 rm -rf "$H/.talkrc" "$HP/.talkrc" "$H/.talkrc.new" "$HP/.talkrc.new"
 trap 'rm -rf "$H/.talkrc" "$HP/.talkrc" "$H/.talkrc.new" "$HP/.talkrc.new"; _cleanup' EXIT
@@ -68,4 +68,26 @@ is "open home, mode changes: count at once" "$(modes "$H" $U)" ""
 is "private home, rewritten in place: every edit counts at once" "$(rounds put "$HP" $P)" ""
 is "private home, replaced by rename: every edit counts at once" "$(rounds swap "$HP" $P)" ""
 is "private home, created and deleted: counts at once" "$(appear "$HP" $P)" ""
+stop_daemon
+
+# Where no watch can be added -- here a daemon not started as root, with
+# no helper, on a private home it may not read -- every request looks.
+printf 'allow .\n' >"$HP/.talkrc"; chown $P: "$HP/.talkrc"; chmod 0644 "$HP/.talkrc"
+ND=$T/nobody-run; mkdir -p "$ND"; chown nobody "$ND"
+PORT=$((PORT + 1))
+runuser -u nobody -- "$B/talkd" --foreground --listen 127.0.0.1:$PORT --journal "$ND/journal" \
+    --utmp "$T/utmp" --state-dir "$ND" 2>"$ND/log" &
+_pids="$_pids $!"
+for i in $(seq 1 50); do "$NTALK" -w 100 127.0.0.1:$PORT lookup p p >/dev/null 2>&1 && break; done
+miss=""
+for i in $(seq 1 $ROUNDS); do
+	chmod 0700 "$HP"
+	[ "$(ans $P)" = FAILED ] || miss="$miss private@$i"
+	chmod 0755 "$HP"
+	[ "$(ans $P)" = NOT_HERE ] || miss="$miss open@$i"
+done
+is "unwatched (no helper): a private home fails closed, an opened one is read at once" "$miss" ""
+printf 'deny ^thor$\n' >"$HP/.talkrc"
+is "and an edit there counts from the next request" "$(ans $P)" FAILED
+chmod 0700 "$HP"
 finish
