@@ -228,6 +228,7 @@ pick_denyall(const struct acl_source *src, enum acl_reason why,
 
 	acl_free(t->own);
 	t->own = NULL;
+	t->use = NULL;
 	if (deny_all(name, why, &t->own, err) < 0)
 		return -1;
 	if (why == ACL_R_UNREADABLE_TALKRC)
@@ -241,6 +242,16 @@ pick_denyall(const struct acl_source *src, enum acl_reason why,
 	return 0;
 }
 
+/* t already holds the deny-all of this kind for this very name. */
+static int
+same_denyall(const struct acl_talkrc *t, enum acl_src was,
+    const struct acl_source *src)
+{
+	return t->use != NULL && t->use == t->own && was == src->kind &&
+	    strcmp(t->own->file, src->name != NULL ? src->name : ".talkrc") ==
+	    0;
+}
+
 int
 acl_talkrc_pick(const struct acl *policy, const char *user,
     const struct acl_source *src, struct acl_talkrc *t, struct acl_err *err)
@@ -251,7 +262,6 @@ acl_talkrc_pick(const struct acl *policy, const char *user,
 	struct acl *set = NULL;
 	struct stat st;
 	enum acl_src was = t->kind;
-	int had = t->use != NULL;
 
 	if (err == NULL)
 		err = &dummy;
@@ -269,10 +279,8 @@ acl_talkrc_pick(const struct acl *policy, const char *user,
 		return 0;
 	case ACL_SRC_INSECURE:
 		t->err = 0;
-		if (had && was == ACL_SRC_INSECURE && t->own != NULL) {
-			t->use = t->own;	/* the same deny-all: said once */
-			return 0;
-		}
+		if (same_denyall(t, was, src))
+			return 0;		/* the same deny-all: said once */
 		memset(&t->stamp, 0, sizeof t->stamp);
 		return pick_denyall(src, ACL_R_INSECURE_TALKRC, t, err);
 	case ACL_SRC_OPENED:
@@ -301,11 +309,8 @@ acl_talkrc_pick(const struct acl *policy, const char *user,
 		return 0;
 	case ACL_SRC_UNREADABLE:
 	default:
-		if (had && was == ACL_SRC_UNREADABLE && t->own != NULL &&
-		    t->err == src->errnum) {
-			t->use = t->own;	/* the same failure: said once */
-			return 0;
-		}
+		if (same_denyall(t, was, src) && t->err == src->errnum)
+			return 0;		/* the same failure: said once */
 		errno = src->errnum;
 		break;
 	}
