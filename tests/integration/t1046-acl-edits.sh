@@ -5,11 +5,12 @@
 # rewriting in place, by creating and deleting the file, by replacing it
 # with a rename as editors do, and by changing its mode.  The daemon
 # learns of each change from inotify, not by looking per request, so this
-# is what proves no change is missed.
+# is what proves no change is missed -- also when the kernel's event queue
+# overflowed while the daemon was stopped, and where no watch can be added.
 . "$(dirname "$0")/lib.sh"
 need_root
 ROUNDS=25
-plan 9
+plan 10
 talkrc_users
 rm -rf "$H/.talkrc" "$HP/.talkrc" "$H/.talkrc.new" "$HP/.talkrc.new"
 trap 'rm -rf "$H/.talkrc" "$HP/.talkrc" "$H/.talkrc.new" "$HP/.talkrc.new"; _cleanup' EXIT
@@ -68,6 +69,19 @@ is "open home, mode changes: count at once" "$(modes "$H" $U)" ""
 is "private home, rewritten in place: every edit counts at once" "$(rounds put "$HP" $P)" ""
 is "private home, replaced by rename: every edit counts at once" "$(rounds swap "$HP" $P)" ""
 is "private home, created and deleted: counts at once" "$(appear "$HP" $P)" ""
+
+# Overflow: while the daemon is stopped, more events than the queue holds
+# (chmod of P's file), then U's edit, whose event is lost; IN_Q_OVERFLOW
+# alone must make the next request look again.
+put "$H" $U 'allow .'; put "$HP" $P 'allow .'
+ans $U >/dev/null; ans $P >/dev/null
+kill -STOP "$DPID"
+python3 -c 'import os,sys
+n = int(open("/proc/sys/fs/inotify/max_queued_events").read()) + 100
+for i in range(n): os.chmod(sys.argv[1], 0o600 if i % 2 else 0o644)' "$HP/.talkrc"
+put "$H" $U 'deny ^thor$'
+kill -CONT "$DPID"
+is "after a queue overflow the next request still sees the edit" "$(ans $U)" FAILED
 stop_daemon
 
 # Where no watch can be added -- here a daemon not started as root, with
