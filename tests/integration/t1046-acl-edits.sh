@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 ROUNDS=25
-plan 10
+plan 12
 talkrc_users
 rm -rf "$H/.talkrc" "$HP/.talkrc" "$H/.talkrc.new" "$HP/.talkrc.new"
 trap 'rm -rf "$H/.talkrc" "$HP/.talkrc" "$H/.talkrc.new" "$HP/.talkrc.new"; _cleanup' EXIT
@@ -82,6 +82,17 @@ for i in range(n): os.chmod(sys.argv[1], 0o600 if i % 2 else 0o644)' "$HP/.talkr
 put "$H" $U 'deny ^thor$'
 kill -CONT "$DPID"
 is "after a queue overflow the next request still sees the edit" "$(ans $U)" FAILED
+
+# A new account (useradd renames a new /etc/passwd into place) counts from
+# the next request: the cached "no such user" is forgotten at once.
+N=talkpar3
+userdel -r $N >/dev/null 2>&1
+ans $N >/dev/null	# cached: no such account
+useradd -m -d /home/$N -s /usr/sbin/nologin $N || { echo "Bail out! useradd"; exit 1; }
+printf 'deny ^thor$\n' >/home/$N/.talkrc; chown $N: /home/$N/.talkrc
+is "a new account's ~/.talkrc counts from the next request" "$(ans $N)" FAILED
+userdel -r $N >/dev/null 2>&1
+is "and a removed account's is gone from the next request" "$(ans $N)" NOT_HERE
 stop_daemon
 
 # Where no watch can be added -- here a daemon not started as root, with
