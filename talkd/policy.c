@@ -424,7 +424,7 @@ policy_decide(struct policy *p, const char *callee, const char *caller,
 	struct uset *u;
 	char path[PATH_MAX];
 	int64_t now = now_ms();
-	int named, e;
+	int named, e, picked;
 
 	memset(d, 0, sizeof(*d));
 	if (!p) {
@@ -482,18 +482,19 @@ policy_decide(struct policy *p, const char *callee, const char *caller,
 		src.errnum = named < 0 ? e : ENOMEM;
 		src.name = callee;
 	}
-	(void)acl_decide_source(p->site, &src, &u->t, &q, &v, NULL, NULL,
-	    &err);
+	picked = acl_decide_source(p->site, &src, &u->t, &q, &v, NULL, NULL,
+	    &err) == 0;
 	if (src.fd >= 0)
 		close(src.fd);
 	if (err.msg[0])
 		log_acl_err("user rules", &err);
 	u->valid = 1;
 	/*
-	 * Trust the pick until an event only when the home is watched (and
+	 * Trust the pick until an event only when there is one (out of memory
+	 * denied this request and leaves none) and the home is watched (and
 	 * the file, when there is one): else look again every time.
 	 */
-	u->fresh = u->home != NULL && u->wd_dir >= 0 &&
+	u->fresh = picked && u->home != NULL && u->wd_dir >= 0 &&
 	    (src.kind != ACL_SRC_OPENED || u->wd_file >= 0);
 out:
 	d->allow = v.allow;
