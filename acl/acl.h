@@ -229,7 +229,8 @@ int  acl_talkrc_pick(const struct acl *policy, const char *user,
 /*
  * The one decision path of talkd and talkctl simulate: pick (unless src is
  * NULL: t as the caller kept it, known unchanged), then acl_decide_trace
- * with t->use (fn may be NULL).  Returns acl_talkrc_pick's result.
+ * with t->use (fn may be NULL).  Returns acl_talkrc_pick's result; a t
+ * left with no set by a failed pick denies (unreadable-talkrc), also later.
  */
 int  acl_decide_source(const struct acl *policy, const struct acl_source *src,
 	    struct acl_talkrc *t, const struct acl_query *q,

@@ -330,8 +330,9 @@ acl_decide_source(const struct acl *policy, const struct acl_source *src,
     struct acl_talkrc *t, const struct acl_query *q, struct acl_verdict *v,
     acl_trace_fn *fn, void *ctx, struct acl_err *err)
 {
-	if (src != NULL && acl_talkrc_pick(policy, q->callee, src, t,
-	    err) < 0) {
+	/* A failed pick (no set for a file that is there) never allows. */
+	if ((src != NULL && acl_talkrc_pick(policy, q->callee, src, t,
+	    err) < 0) || (t->use == NULL && t->kind >= ACL_SRC_OPENED)) {
 		memset(v, 0, sizeof *v);
 		v->allow = 0;
 		v->reason = ACL_R_UNREADABLE_TALKRC;

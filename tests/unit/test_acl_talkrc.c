@@ -556,6 +556,12 @@ test_pick_every_kind_has_a_reason_and_a_rule(void **state)
 	assert_int_equal(pick_decide(NULL, t->path, &tr, &v, &e), 0);
 	assert_int_equal(v.reason, ACL_R_INSECURE_TALKRC);
 	acl_talkrc_clear(&tr);
+	/* What a failed pick leaves (no set for a file) never allows. */
+	tr.kind = ACL_SRC_UNREADABLE;
+	assert_int_equal(acl_decide_source(NULL, NULL, &tr, &q, &v, NULL,
+	    NULL, &e), -1);
+	assert_int_equal(v.allow, 0);
+	assert_int_equal(v.reason, ACL_R_UNREADABLE_TALKRC);
 }
 
 int
