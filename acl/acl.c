@@ -729,6 +729,7 @@ acl_reason_str(enum acl_reason r)
 	case ACL_R_STRICT_DENY: return "strict-deny";
 	case ACL_R_INSECURE_TALKRC: return "insecure-talkrc";
 	case ACL_R_BAD_TALKRC: return "bad-talkrc";
+	case ACL_R_UNREADABLE_TALKRC: return "unreadable-talkrc";
 	}
 	return "unknown";
 }

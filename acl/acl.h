@@ -41,7 +41,10 @@ enum acl_reason {
 	ACL_R_SITE_DENY,		/* site denied, no user allow matched */
 	ACL_R_STRICT_DENY,		/* site denied under strict policy */
 	ACL_R_INSECURE_TALKRC,		/* ~/.talkrc insecure: deny-all */
-	ACL_R_BAD_TALKRC		/* ~/.talkrc does not parse: deny-all */
+	ACL_R_BAD_TALKRC,		/* ~/.talkrc does not parse, or is
+					   over ACL_TALKRC_MAX: deny-all */
+	ACL_R_UNREADABLE_TALKRC		/* ~/.talkrc cannot be opened or
+					   read: deny-all (fail closed) */
 };
 
 struct acl_err {
@@ -78,6 +81,9 @@ struct acl_stamp {
 	uint64_t dev, ino, size;
 	int64_t mtime_ns, ctime_ns;
 };
+struct stat;
+void acl_stamp_of(const struct stat *st, struct acl_stamp *out);
+int  acl_stamp_eq(const struct acl_stamp *a, const struct acl_stamp *b);
 
 /* Parse a site policy (YAML or legacy) or one legacy user file. */
 int  acl_parse_file(const char *path, enum acl_fmt fmt, struct acl **out,
@@ -152,6 +158,99 @@ void acl_decide_trace(const struct acl *policy, const struct acl *talkrc,
 
 const char *acl_reason_str(enum acl_reason);	/* "site-allow", ... */
 void acl_free(struct acl *);
+
+/* ---- the callee's ~/.talkrc: one opener, one choice, one decision ------- */
+
+/* What the callee's ~/.talkrc turned out to be when it was opened. */
+enum acl_src {
+	ACL_SRC_NOUSER = 0,		/* no such account, or no home */
+	ACL_SRC_ABSENT,			/* no ~/.talkrc (ENOENT, ENOTDIR) */
+	ACL_SRC_OPENED,			/* fd: a regular file owned by uid */
+	ACL_SRC_INSECURE,		/* a symbolic link, or not a regular
+					   file owned by uid: deny-all */
+	ACL_SRC_UNREADABLE		/* cannot be opened (errnum): deny-all */
+};
+
+struct acl_source {
+	enum acl_src kind;
+	int fd;				/* ACL_SRC_OPENED; never closed here */
+	int errnum;			/* ACL_SRC_UNREADABLE: why */
+	const char *name;		/* "<home>/.talkrc": names its rules */
+	uid_t uid;			/* the account's owner and */
+	gid_t gid;			/* primary group */
+};
+
+/*
+ * "<home>/.talkrc" into buf (no doubled slash).  -1 (ENAMETOOLONG) when it
+ * does not fit, or EINVAL when home is not absolute.
+ */
+int  acl_talkrc_name(const char *home, char *buf, size_t n);
+/*
+ * The one safe opener of a ~/.talkrc, used by talkd, its opener process and
+ * talkctl: open(path, O_RDONLY|O_NOFOLLOW|O_NONBLOCK|O_NOCTTY|O_CLOEXEC),
+ * then fstat the descriptor; a descriptor is kept only for a regular file
+ * owned by uid, so nobody else's file is ever handed on.  Fills *src (name
+ * points at path) and returns src->kind.
+ */
+enum acl_src acl_talkrc_open(const char *path, uid_t uid, gid_t gid,
+	    struct acl_source *src);
+
+/*
+ * A callee's user set, chosen from its source; the caller keeps one per
+ * callee between requests (zero it first; acl_talkrc_clear frees it).  use
+ * may point into the policy: clear it when the policy is replaced.
+ */
+struct acl_talkrc {
+	const struct acl *use;		/* the set acl_decide takes; NULL none */
+	struct acl *own;		/* parsed or built here */
+	struct acl_stamp stamp;		/* of the file own was parsed from */
+	enum acl_src kind;		/* the source last picked from */
+	int compiled;			/* use is the policy's --users copy */
+	int stale;			/* a --users copy exists, not this file */
+	int err;			/* errno of ACL_SRC_UNREADABLE */
+};
+void acl_talkrc_clear(struct acl_talkrc *t);
+
+/*
+ * Pick the user set for callee user from src into *t: for an open file the
+ * policy's compiled copy (talkctl acl compile --users) when its stamp is the
+ * descriptor's identity, else the file itself, parsed again only when its
+ * identity differs from t->stamp; none for no account or no file; a
+ * deny-all set for an insecure file (ACL_R_INSECURE_TALKRC), one over the
+ * limits or that does not parse (ACL_R_BAD_TALKRC) and one that cannot be
+ * opened or read (ACL_R_UNREADABLE_TALKRC).  *err says why whenever the
+ * set is a deny-all that this call built (empty otherwise), so a daemon
+ * logs it once.  0, or -1 when out of memory (*t then denies: unreadable).
+ */
+int  acl_talkrc_pick(const struct acl *policy, const char *user,
+	    const struct acl_source *src, struct acl_talkrc *t,
+	    struct acl_err *err);
+
+/*
+ * The one decision path of talkd and talkctl simulate: pick (unless src is
+ * NULL: t as the caller kept it, known unchanged), then acl_decide_trace
+ * with t->use (fn may be NULL).  Returns acl_talkrc_pick's result; a t
+ * left with no set by a failed pick denies (unreadable-talkrc), also later.
+ */
+int  acl_decide_source(const struct acl *policy, const struct acl_source *src,
+	    struct acl_talkrc *t, const struct acl_query *q,
+	    struct acl_verdict *v, acl_trace_fn *fn, void *ctx,
+	    struct acl_err *err);
+
+/* Why a set denies every caller (an ACL_R_*_TALKRC), or -1 when it does not. */
+int  acl_denyall_reason(const struct acl *set);
+
+/* The rule that decided v (by its reason), NULL when a default did. */
+const struct acl_rule_ref *acl_verdict_rule(const struct acl_verdict *v);
+
+/*
+ * The one way a rule is named (journal, who-called, simulate, acl test):
+ * "file:line:col [id]", "file:line:col", "[id]" (no position), "file" for a
+ * whole-file deny-all, "default" for NULL.  Always NUL-terminates buf and
+ * returns it; when the text does not fit, "[id]" or the cut text.
+ */
+const char *acl_rule_ref_str(const struct acl_rule_ref *r, char *buf,
+	    size_t n);
 
 /* ---- for talkctl: compile, show, test, diff, lint ---------------------- */
 

@@ -41,19 +41,6 @@ struct users_stats {
 	size_t files, denyall, skipped;
 };
 
-/* Why a ~/.talkrc set denies everything, or -1 when it does not. */
-static int
-talkrc_denyall_reason(const char *user, const struct acl *set)
-{
-	struct acl_query q = { user, "talkctl-probe", 0, 0 };
-	struct acl_verdict v;
-
-	acl_decide(NULL, set, &q, &v);
-	if (v.reason == ACL_R_INSECURE_TALKRC || v.reason == ACL_R_BAD_TALKRC)
-		return (int)v.reason;
-	return -1;
-}
-
 static int
 compile_one_user(struct acl *policy, const struct passwd *pw,
     struct users_stats *st)
@@ -93,7 +80,7 @@ compile_one_user(struct acl *policy, const struct passwd *pw,
 		st->skipped++;
 		return 0;
 	}
-	why = talkrc_denyall_reason(pw->pw_name, set);
+	why = acl_denyall_reason(set);
 	if (why != -1) {
 		if (err.file[0] == '\0') {
 			n = snprintf(err.file, sizeof(err.file), "%s", path);
@@ -271,8 +258,7 @@ check_talkrc_security(const char *path)
 		return TC_OK;
 	memset(&err, 0, sizeof(err));
 	if (acl_talkrc_path(path, pw->pw_uid, pw->pw_gid, &set, NULL,
-	    &err) == 0 && talkrc_denyall_reason(pw->pw_name, set) ==
-	    ACL_R_INSECURE_TALKRC) {
+	    &err) == 0 && acl_denyall_reason(set) == ACL_R_INSECURE_TALKRC) {
 		fprintf(stderr, "%s: ", talkctl_progname);
 		tc_fput_esc(stderr, path);
 		fprintf(stderr, ": ");
@@ -368,13 +354,13 @@ cmd_acl_show(int argc, char **argv)
 static const char *
 verdict_str(const struct acl_verdict *v, char *buf, size_t n)
 {
-	const struct acl_rule_ref *r = tc_deciding_rule(v);
+	const struct acl_rule_ref *r = acl_verdict_rule(v);
 	char ref[400];
 	int k;
 
 	if (r != NULL)
 		k = snprintf(buf, n, "%s by %s", acl_reason_str(v->reason),
-		    tc_ref_str(r, ref, sizeof(ref)));
+		    acl_rule_ref_str(r, ref, sizeof(ref)));
 	else
 		k = snprintf(buf, n, "%s by default", acl_reason_str(v->reason));
 	if (k < 0 || (size_t)k >= n)

@@ -42,8 +42,7 @@ struct sim {
 	const char *policy_path;	/* NULL: built-in default */
 	const char *policy_kind;
 	struct acl *policy;
-	struct acl *own_talkrc;		/* ours to free */
-	const struct acl *talkrc;	/* the set that takes part */
+	struct acl_talkrc trc;		/* libacl's pick, as talkd's */
 	char talkrc_path[4096];
 	const char *talkrc_source;	/* none, file, compiled, draft */
 	char talkrc_note[512];
@@ -150,17 +149,18 @@ note(struct sim *s, const char *fmt, ...)
 
 /* Does this set deny everything because the file was insecure or bad? */
 static const char *
-denyall_note(const struct sim *s, const struct acl *set)
+denyall_note(const struct acl_talkrc *t)
 {
-	struct acl_query q = { s->callee, "talkctl-probe", 0, 0 };
-	struct acl_verdict v;
-
-	acl_decide(NULL, set, &q, &v);
-	if (v.reason == ACL_R_INSECURE_TALKRC)
+	switch (acl_denyall_reason(t->use)) {
+	case ACL_R_INSECURE_TALKRC:
 		return "insecure file: every caller denied";
-	if (v.reason == ACL_R_BAD_TALKRC)
-		return "does not parse: every caller denied";
-	return NULL;
+	case ACL_R_BAD_TALKRC:
+		return "does not parse or is too large: every caller denied";
+	case ACL_R_UNREADABLE_TALKRC:
+		return "unreadable: every caller denied";
+	default:
+		return NULL;
+	}
 }
 
 /* The callee's account (*out NULL: none), from the database or --passwd. */
@@ -188,24 +188,29 @@ lookup_user(const struct sim *s, struct passwd **out)
 	return 0;
 }
 
-/* The callee's ~/.talkrc as talkd would read it, or the --talkrc draft. */
+/*
+ * The callee's ~/.talkrc as talkd reads it -- the same libacl opener and
+ * the same choice between the compiled copy and the file -- or the
+ * --talkrc draft.
+ */
 static int
 load_talkrc(struct sim *s, const char *draft)
 {
-	const struct acl *compiled;
-	struct acl_stamp cst, lst;
+	struct acl_source src;
 	struct acl_err err;
 	struct passwd *pw;
 	const char *dn;
-	int n, r, e;
+	int n, r;
 
 	memset(&err, 0, sizeof(err));
+	memset(&src, 0, sizeof(src));
+	src.fd = -1;
 	s->talkrc_source = "none";
 	if (draft != NULL) {
-		if (tc_load_fmt(draft, ACL_FMT_LEGACY, &s->own_talkrc,
+		if (tc_load_fmt(draft, ACL_FMT_LEGACY, &s->trc.own,
 		    &err) != TC_OK)
 			return -1;
-		s->talkrc = s->own_talkrc;
+		s->trc.use = s->trc.own;
 		s->talkrc_source = "draft";
 		n = snprintf(s->talkrc_path, sizeof(s->talkrc_path), "%s",
 		    draft);
@@ -220,59 +225,43 @@ load_talkrc(struct sim *s, const char *draft)
 		note(s, "%s", "no such local user");
 		return 0;
 	}
-	if (pw->pw_dir == NULL || pw->pw_dir[0] != '/') {
+	if (acl_talkrc_name(pw->pw_dir, s->talkrc_path,
+	    sizeof(s->talkrc_path)) == -1) {
+		s->talkrc_path[0] = '\0';
+		if (errno != EINVAL)
+			return -1;
 		note(s, "%s", "user has no home directory");
 		return 0;
 	}
-	n = snprintf(s->talkrc_path, sizeof(s->talkrc_path), "%s%s.talkrc",
-	    pw->pw_dir, pw->pw_dir[strlen(pw->pw_dir) - 1] == '/' ? "" : "/");
-	if (n < 0 || (size_t)n >= sizeof(s->talkrc_path))
-		return -1;
-	memset(&cst, 0, sizeof(cst));
-	memset(&lst, 0, sizeof(lst));
-	compiled = acl_policy_talkrc(s->policy, s->callee, &cst);
-	r = acl_talkrc_path(s->talkrc_path, pw->pw_uid, pw->pw_gid,
-	    &s->own_talkrc, &lst, &err);
-	e = errno;
-	if (r == -1 && (e == ENOENT || e == ENOTDIR)) {
-		s->talkrc_path[0] = '\0';
-		if (compiled != NULL)
-			note(s, "%s", "none; the compiled copy is stale "
-			    "(the file is gone)");
-		return 0;
-	}
+	(void)acl_talkrc_open(s->talkrc_path, pw->pw_uid, pw->pw_gid, &src);
+	r = acl_talkrc_pick(s->policy, s->callee, &src, &s->trc, &err);
+	if (src.fd >= 0)
+		close(src.fd);
 	if (r == -1) {
-		/* talkd treats a file it cannot read like an insecure one. */
-		static const char denyall[] = "deny .* any\n";
-
-		memset(&err, 0, sizeof(err));
-		if (acl_parse_buf("(unreadable .talkrc)", denyall,
-		    sizeof(denyall) - 1, ACL_FMT_LEGACY, &s->own_talkrc,
-		    &err) == -1) {
-			tc_print_err(stderr, &err, "(unreadable .talkrc)");
-			return -1;
-		}
-		s->talkrc = s->own_talkrc;
-		s->talkrc_source = "file";
-		note(s, "unreadable (%s): every caller denied", strerror(e));
-		return 0;
+		fprintf(stderr, "%s: simulate: out of memory\n",
+		    talkctl_progname);
+		return -1;
 	}
 	if (err.msg[0] != '\0') {
 		fprintf(stderr, "%s: ", talkctl_progname);
 		tc_print_warn(stderr, &err, NULL);
 	}
-	if (compiled != NULL && tc_stamp_eq(&cst, &lst)) {
-		s->talkrc = compiled;
-		s->talkrc_source = "compiled";
-		note(s, "%s", "compiled copy, current");
-	} else {
-		s->talkrc = s->own_talkrc;
-		s->talkrc_source = "file";
-		if (compiled != NULL)
-			note(s, "%s", "compiled copy is stale; talkd reads "
-			    "the file");
+	if (s->trc.kind == ACL_SRC_ABSENT) {
+		s->talkrc_path[0] = '\0';
+		if (s->trc.stale)
+			note(s, "%s", "none; the compiled copy is stale "
+			    "(the file is gone)");
+		return 0;
 	}
-	if ((dn = denyall_note(s, s->talkrc)) != NULL)
+	s->talkrc_source = s->trc.compiled ? "compiled" : "file";
+	if (s->trc.compiled)
+		note(s, "%s", "compiled copy, current");
+	else if (s->trc.stale)
+		note(s, "%s", "compiled copy is stale; talkd reads the file");
+	if (s->trc.kind == ACL_SRC_UNREADABLE)
+		note(s, "unreadable (%s): every caller denied",
+		    strerror(s->trc.err));
+	else if ((dn = denyall_note(&s->trc)) != NULL)
 		note(s, "%s", dn);
 	return 0;
 }
@@ -338,7 +327,7 @@ put_rule(const struct acl_rule_ref *r)
 {
 	char buf[400];
 
-	tc_fput_esc(stdout, tc_ref_str(r, buf, sizeof(buf)));
+	tc_fput_esc(stdout, acl_rule_ref_str(r, buf, sizeof(buf)));
 	if (r != NULL && r->text != NULL) {
 		fputs(": ", stdout);
 		tc_fput_esc(stdout, r->text);
@@ -398,7 +387,8 @@ print_text(const struct sim *s, uint32_t addr, const struct trace *t,
 	key("site decision:");
 	if (v->site != NULL) {
 		printf("%s (", act(v->site->action));
-		tc_fput_esc(stdout, tc_ref_str(v->site, buf, sizeof(buf)));
+		tc_fput_esc(stdout, acl_rule_ref_str(v->site, buf,
+		    sizeof(buf)));
 		printf(")\n");
 	} else
 		printf("%s\n", s->strict ? "deny (default, strict policy)" :
@@ -406,15 +396,16 @@ print_text(const struct sim *s, uint32_t addr, const struct trace *t,
 	key("user decision:");
 	if (v->user != NULL) {
 		printf("%s (", act(v->user->action));
-		tc_fput_esc(stdout, tc_ref_str(v->user, buf, sizeof(buf)));
+		tc_fput_esc(stdout, acl_rule_ref_str(v->user, buf,
+		    sizeof(buf)));
 		printf(")\n");
 	} else
 		printf("allow (default)\n");
 	key("decision:");
 	printf("%s (%s", v->allow ? "allow" : "deny", acl_reason_str(v->reason));
-	if ((d = tc_deciding_rule(v)) != NULL) {
+	if ((d = acl_verdict_rule(v)) != NULL) {
 		fputs(" by ", stdout);
-		tc_fput_esc(stdout, tc_ref_str(d, buf, sizeof(buf)));
+		tc_fput_esc(stdout, acl_rule_ref_str(d, buf, sizeof(buf)));
 	}
 	printf(")\n");
 }
@@ -442,7 +433,7 @@ static void
 print_json(const struct sim *s, uint32_t addr, const struct trace *t,
     const struct acl_verdict *v)
 {
-	char ip[16];
+	char ip[16], rule[400];
 	size_t i;
 
 	printf("{\"schema_version\":1,\"callee\":");
@@ -461,6 +452,9 @@ print_json(const struct sim *s, uint32_t addr, const struct trace *t,
 	printf(",\"strict\":%s,\"decision\":\"%s\",\"reason\":\"%s\"",
 	    s->strict ? "true" : "false", v->allow ? "allow" : "deny",
 	    acl_reason_str(v->reason));
+	fputs(",\"rule\":", stdout);
+	tc_fput_json(stdout, acl_rule_ref_str(acl_verdict_rule(v), rule,
+	    sizeof(rule)));
 	fputs(",\"site_rule\":", stdout);
 	json_rule(v->site, 0, 0);
 	fputs(",\"user_rule\":", stdout);
@@ -584,7 +578,8 @@ cmd_simulate(int argc, char **argv)
 		q.addr = addrs[i];
 		q.strict = s.strict;
 		t.n = 0;
-		acl_decide_trace(s.policy, s.talkrc, &q, &v, trace_cb, &t);
+		(void)acl_decide_source(s.policy, NULL, &s.trc, &q, &v,
+		    trace_cb, &t, NULL);
 		if (t.oom) {
 			fprintf(stderr, "%s: simulate: out of memory\n",
 			    talkctl_progname);
@@ -592,8 +587,7 @@ cmd_simulate(int argc, char **argv)
 			goto out;
 		}
 		user_matched = v.user != NULL &&
-		    v.reason != ACL_R_INSECURE_TALKRC &&
-		    v.reason != ACL_R_BAD_TALKRC;
+		    acl_denyall_reason(s.trc.use) == -1;
 		if (user_matched && i == 0)
 			warnf(&s, "a user rule matched the caller name \"%s\"; "
 			    "caller names are chosen by the remote client and "
@@ -610,7 +604,7 @@ cmd_simulate(int argc, char **argv)
 	}
 out:
 	free(t.v);
-	acl_free(s.own_talkrc);
+	acl_talkrc_clear(&s.trc);
 	acl_free(s.policy);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /*
- * Helpers shared by talkctl acl ... and talkctl simulate: policy loading,
- * rule references.  Output goes through out.h, included here.
+ * Helpers shared by talkctl acl ... and talkctl simulate: policy loading.
+ * Rules are named by libacl (acl_rule_ref_str); output goes through
+ * out.h, included here.
  */
 #ifndef TALKCTL_TC_ACL_H
 #define TALKCTL_TC_ACL_H
@@ -33,13 +34,5 @@ const char *tc_default_cache(void);
 /* Dotted quad of a host-order address into buf (at least 16 bytes). */
 const char *tc_ip4(uint32_t addr, char *buf, size_t n);
 
-/* "file:line:col [id]", "file:line", "[id]" or "default". */
-const char *tc_ref_str(const struct acl_rule_ref *r, char *buf, size_t n);
-
-/* The rule that decided a verdict, by reason (NULL: a default). */
-const struct acl_rule_ref *tc_deciding_rule(const struct acl_verdict *v);
-
-/* Equal identities of a ~/.talkrc (tells a stale compiled copy). */
-int tc_stamp_eq(const struct acl_stamp *a, const struct acl_stamp *b);
 
 #endif

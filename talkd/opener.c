@@ -6,9 +6,12 @@
  * capability, CAP_DAC_READ_SEARCH (read any file, search any directory),
  * and nothing else: no root, no sockets, no journal, not dumpable (so the
  * daemon cannot ptrace it).  It answers one question: "the ~/.talkrc of
- * user NAME", opening <home>/.talkrc with O_NOFOLLOW|O_NONBLOCK, checking
- * the descriptor, and passing it back only when it is a regular file owned
- * by that user -- so the daemon can never be handed anyone else's file.
+ * user NAME", opening <home>/.talkrc with libacl's one safe opener
+ * (acl_talkrc_open), which passes a descriptor back only for a regular file
+ * owned by that user -- so the daemon can never be handed anyone else's
+ * file.  When the daemon has given it its inotify instance, it first adds
+ * the watches on that home and file that the daemon could not add itself,
+ * so an edit in a private home is seen by the daemon with no request.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,26 +22,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "acl/acl.h"
 #include "talkd/talkd.h"
 #include "talkd/privsep.h"
 
+#define OP_OPEN		0	/* open user's ~/.talkrc */
+#define OP_INOTIFY	1	/* take this inotify descriptor */
+
 struct oreq {
-	uint32_t seq;
+	uint32_t seq, op;
 	char user[NAME_SIZE + 1];
 };
 
 struct orep {
 	uint32_t seq;
-	int32_t status;			/* enum opener_status */
+	int32_t status;			/* enum acl_src */
 	int32_t err;
-	uint32_t uid, gid;
+	int32_t wd_dir, wd_file;	/* -1: no watch */
 };
+
 
 static int
 keep_only_dac_read_search(void)
@@ -54,11 +63,12 @@ keep_only_dac_read_search(void)
 	return (int)syscall(SYS_capset, &h, d);
 }
 
-static void
-send_rep(int chan, const struct orep *rep, int fd)
+/* A message with at most one descriptor (fd -1: none). */
+static int
+send_fd(int chan, const void *buf, size_t len, int fd)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { (void *)(uintptr_t)rep, sizeof(*rep) };
+	struct iovec iov = { (void *)(uintptr_t)buf, len };
 	struct msghdr mh;
 
 	memset(&mh, 0, sizeof(mh));
@@ -75,7 +85,32 @@ send_rep(int chan, const struct orep *rep, int fd)
 		cm->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
 	}
-	(void)sendmsg(chan, &mh, MSG_NOSIGNAL);
+	return sendmsg(chan, &mh, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
+}
+
+/* A message with at most one descriptor; *fd -1 when none came. */
+static ssize_t
+recv_fd(int chan, void *buf, size_t len, int *fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { buf, len };
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	*fd = -1;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	if ((n = recvmsg(chan, &mh, MSG_CMSG_CLOEXEC)) <= 0)
+		return n;
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SCM_RIGHTS)
+			memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	return n;
 }
 
 static void
@@ -83,48 +118,50 @@ serve(int chan)
 {
 	struct pwcache *pwc = pwcache_new(1024, 30000);
 	struct oreq req;
+	int in = -1, got;
 	ssize_t n;
 
 	if (!pwc)
 		_exit(1);
-	while ((n = recv(chan, &req, sizeof(req), 0)) == (ssize_t)sizeof(req)) {
+	while ((n = recv_fd(chan, &req, sizeof(req), &got)) ==
+	    (ssize_t)sizeof(req)) {
 		struct orep rep;
+		struct acl_source src;
 		const struct pwent_c *pw;
-		struct stat st;
 		char path[4096];
-		int fd = -1;
 
+		if (req.op == OP_INOTIFY) {
+			if (in >= 0)
+				close(in);
+			in = got;
+			continue;
+		}
+		if (got >= 0)
+			close(got);
 		memset(&rep, 0, sizeof(rep));
 		rep.seq = req.seq;
+		rep.wd_dir = rep.wd_file = -1;
+		src.fd = -1;
 		req.user[NAME_SIZE] = '\0';
 		pw = pwcache_get(pwc, req.user, now_ms());
-		if (!pw->found || pw->home[0] != '/') {
-			rep.status = OPENER_NOUSER;
-		} else if (snprintf(path, sizeof(path), "%s/.talkrc",
-		    pw->home) >= (int)sizeof(path)) {
-			rep.status = OPENER_ERROR;
-			rep.err = ENAMETOOLONG;
-		} else if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-		    O_NOCTTY | O_CLOEXEC)) < 0) {
+		if (!pw->found || acl_talkrc_name(pw->home, path,
+		    sizeof(path)) < 0) {
+			rep.status = pw->found && errno == ENAMETOOLONG ?
+			    ACL_SRC_UNREADABLE : ACL_SRC_NOUSER;
 			rep.err = errno;
-			rep.status = errno == ENOENT || errno == ENOTDIR ?
-			    OPENER_ABSENT : errno == ELOOP ? OPENER_INSECURE :
-			    OPENER_ERROR;
-		} else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-		    st.st_uid != pw->uid) {
-			/* Never hand over a file that is not the user's own. */
-			rep.status = OPENER_INSECURE;
-			close(fd);
-			fd = -1;
-		} else
-			rep.status = OPENER_OPENED;
-		if (pw->found) {
-			rep.uid = pw->uid;
-			rep.gid = pw->gid;
+		} else {
+			/* The watches first: no change after the open is lost. */
+			if (in >= 0 && (rep.wd_dir = inotify_add_watch(in,
+			    pw->home, WATCH_DIR_EVENTS)) >= 0)
+				rep.wd_file = inotify_add_watch(in, path,
+				    WATCH_FILE_EVENTS);
+			rep.status = acl_talkrc_open(path, pw->uid, pw->gid,
+			    &src);
+			rep.err = src.errnum;
 		}
-		send_rep(chan, &rep, fd);
-		if (fd >= 0)
-			close(fd);
+		(void)send_fd(chan, &rep, sizeof(rep), src.fd);
+		if (src.fd >= 0)
+			close(src.fd);
 	}
 	_exit(0);
 }
@@ -167,53 +204,63 @@ opener_start(const struct privsep *ps, pid_t *pidp)
 	return sv[0];
 }
 
-enum opener_status
+int
+opener_share_inotify(int chan, int in)
+{
+	struct oreq req;
+
+	memset(&req, 0, sizeof(req));
+	req.op = OP_INOTIFY;
+	return send_fd(chan, &req, sizeof(req), in);
+}
+
+enum acl_src
 opener_open(int chan, const char *user, int timeout_ms, int *fd,
-    uid_t *uid, gid_t *gid)
+    int *errnum, int *wd_dir, int *wd_file)
 {
 	static uint32_t seq;
 	struct oreq req;
 	struct orep rep;
-	char cbuf[CMSG_SPACE(sizeof(int))];
 	int64_t deadline = now_ms() + timeout_ms;
 
 	*fd = -1;
+	*errnum = 0;
 	memset(&req, 0, sizeof(req));
 	req.seq = ++seq;
+	req.op = OP_OPEN;
 	memcpy(req.user, user, strnlen(user, NAME_SIZE));
 	if (send(chan, &req, sizeof(req), MSG_NOSIGNAL) != (ssize_t)sizeof(req))
-		return OPENER_ERROR;
+		goto fail;
 	for (;;) {
 		struct pollfd p = { chan, POLLIN, 0 };
-		struct iovec iov = { &rep, sizeof(rep) };
-		struct msghdr mh;
-		struct cmsghdr *cm;
 		int64_t left = deadline - now_ms();
-		int got = -1;
+		int got;
 		ssize_t n;
 
-		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-			return OPENER_TIMEOUT;
-		memset(&mh, 0, sizeof(mh));
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		if ((n = recvmsg(chan, &mh, MSG_CMSG_CLOEXEC)) <= 0)
-			return OPENER_ERROR;
-		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-			if (cm->cmsg_level == SOL_SOCKET &&
-			    cm->cmsg_type == SCM_RIGHTS)
-				memcpy(&got, CMSG_DATA(cm), sizeof(int));
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0) {
+			*errnum = ETIMEDOUT;	/* e.g. a hung home mount */
+			return ACL_SRC_UNREADABLE;
+		}
+		if ((n = recv_fd(chan, &rep, sizeof(rep), &got)) <= 0)
+			goto fail;
 		if (n != (ssize_t)sizeof(rep) || rep.seq != seq) {
 			if (got >= 0)
 				close(got);	/* a late answer to an old question */
 			continue;
 		}
 		*fd = got;
-		*uid = rep.uid;
-		*gid = rep.gid;
-		errno = rep.err;
-		return (enum opener_status)rep.status;
+		*errnum = rep.err;
+		if (wd_dir != NULL) {
+			*wd_dir = rep.wd_dir;
+			*wd_file = rep.wd_file;
+		}
+		if (rep.status == ACL_SRC_OPENED && got < 0) {
+			*errnum = EIO;
+			return ACL_SRC_UNREADABLE;
+		}
+		return (enum acl_src)rep.status;
 	}
+fail:
+	*errnum = errno ? errno : EIO;
+	return ACL_SRC_UNREADABLE;
 }

@@ -3,21 +3,31 @@
  *
  * The site policy comes from the compiled cache (talkctl acl compile) or a
  * legacy file (-a); without either the embedded default allows everything.
- * The cache is watched: a new one is loaded without a restart, and one that
- * does not load leaves the last good policy in force (never fail open).
+ * A new cache is loaded without a restart, and one that does not load
+ * leaves the last good policy in force (never fail open).
  *
- * The callee's ~/.talkrc is consulted on every request through the opener
- * (opener.c), which hands back a descriptor; the daemon compares its
- * identity (device, inode, size, mtime, ctime) with the copy it parsed
- * last, so a user's edit counts from the next request while an unchanged
- * file is never read or compiled again.  A file that cannot be read for
- * any reason other than "there is none" denies (fail closed).
+ * What decides, and with which ~/.talkrc, is libacl's (acl_decide_source):
+ * this file only obtains the callee's ~/.talkrc -- opened directly where
+ * the daemon may, through the opener (opener.c) when the home is private --
+ * and keeps, per callee, what libacl picked from it.
+ *
+ * Change detection costs nothing per request (watch.c): one inotify
+ * instance, shared with the opener, watches each cached callee's home
+ * directory and ~/.talkrc, and the policy cache and its directory.  An
+ * event raises SIGIO; watch_moved() tells, with no system call, whether
+ * anything happened, and only then is the instance read and the callees
+ * it names marked for a fresh look.  So an unchanged (or absent) ~/.talkrc
+ * is not even opened, yet an edit counts from the next request.  Where no
+ * watch could be added (limits, errors) or the queue overflowed, that
+ * entry is looked at on every request, as without inotify.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,33 +41,32 @@
 
 struct uset {
 	char user[NAME_SIZE + 1];
-	struct acl_stamp st;
-	struct acl *set;
+	char *home;			/* the account as last seen */
+	uid_t uid;
+	gid_t gid;
+	struct acl_talkrc t;		/* what libacl picked */
+	int valid;			/* t holds a pick */
+	int fresh;			/* watched, no event since the pick */
+	int wd_dir, wd_file;		/* -1: none */
 	int64_t used;
 };
 
 struct policy {
 	struct acl *site;		/* NULL: embedded default */
 	char *cache_path, *legacy_path;
+	const char *cache_base;		/* in cache_path */
 	struct stat cache_st;
 	int have_cache_st;
 	int64_t checked;
 	int strict;
 	int opener;			/* channel, or -1: open directly */
 	struct pwcache *pw;
+	int in;				/* inotify, or -1 */
+	sig_atomic_t seen;
+	int wd_cache, wd_cache_dir;	/* -1: not watched */
+	int cache_dirty;
 	struct uset users[USERS_MAX];
 };
-
-static int
-same_file(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
-	    a->st_size == b->st_size &&
-	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
-	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
-}
 
 static void
 log_acl_err(const char *what, const struct acl_err *e)
@@ -69,6 +78,113 @@ log_acl_err(const char *what, const struct acl_err *e)
 		log_warnx("%s: %s%s%s", what, e->file, e->file[0] ? ": " : "",
 		    e->msg);
 }
+
+/* ---- watches ------------------------------------------------------------- */
+
+
+static void
+watch_cache(struct policy *p)
+{
+	char dir[PATH_MAX];
+	int n;
+
+	if (p->in < 0 || !p->cache_path)
+		return;
+	n = (int)(p->cache_base - p->cache_path);
+	if (snprintf(dir, sizeof(dir), "%.*s", n > 0 ? n : 1,
+	    n > 0 ? p->cache_path : ".") >= (int)sizeof(dir))
+		return;
+	if (p->wd_cache_dir < 0)
+		p->wd_cache_dir = inotify_add_watch(p->in, dir,
+		    WATCH_DIR_EVENTS);
+	/* A new file at that name: watch the new inode. */
+	p->wd_cache = inotify_add_watch(p->in, p->cache_path,
+	    WATCH_FILE_EVENTS);
+}
+
+static void
+forget_wd(struct policy *p, const struct uset *gone, int wd)
+{
+	size_t i;
+
+	if (wd < 0 || wd == p->wd_cache || wd == p->wd_cache_dir)
+		return;
+	for (i = 0; i < USERS_MAX; i++)
+		if (&p->users[i] != gone && (p->users[i].wd_dir == wd ||
+		    p->users[i].wd_file == wd))
+			return;			/* shared (same home) */
+	(void)inotify_rm_watch(p->in, wd);
+}
+
+static void
+uset_drop(struct policy *p, struct uset *u)
+{
+	forget_wd(p, u, u->wd_dir);
+	forget_wd(p, u, u->wd_file);
+	acl_talkrc_clear(&u->t);
+	free(u->home);
+	memset(u, 0, sizeof(*u));
+	u->wd_dir = u->wd_file = -1;
+}
+
+static void
+mark_all(struct policy *p)
+{
+	size_t i;
+
+	for (i = 0; i < USERS_MAX; i++)
+		p->users[i].fresh = 0;
+	p->cache_dirty = 1;
+}
+
+/* Read the events queued since watch_moved said so; mark what they name. */
+static void
+drain(struct policy *p)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
+	ssize_t n;
+	size_t i, off;
+
+	if (p->in < 0 || !watch_moved(&p->seen))
+		return;
+	while ((n = read(p->in, buf, sizeof(buf))) > 0) {
+		for (off = 0; off + sizeof(*ev) <= (size_t)n;
+		    off += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)(const void *)
+			    (buf + off);
+			if (ev->mask & IN_Q_OVERFLOW) {
+				mark_all(p);
+				continue;
+			}
+			if (ev->wd == p->wd_cache ||
+			    (ev->wd == p->wd_cache_dir && (ev->len == 0 ||
+			    strcmp(ev->name, p->cache_base) == 0)))
+				p->cache_dirty = 1;
+			if (ev->len > 0 && strcmp(ev->name, ".talkrc") != 0)
+				continue;	/* another file in a home */
+			for (i = 0; i < USERS_MAX; i++) {
+				struct uset *u = &p->users[i];
+
+				if (ev->wd != u->wd_dir && ev->wd != u->wd_file)
+					continue;
+				u->fresh = 0;
+				if (ev->mask & IN_IGNORED) {
+					if (ev->wd == u->wd_dir)
+						u->wd_dir = -1;
+					if (ev->wd == u->wd_file)
+						u->wd_file = -1;
+				}
+			}
+			if ((ev->mask & IN_IGNORED) && ev->wd == p->wd_cache)
+				p->wd_cache = -1;
+			if ((ev->mask & IN_IGNORED) && ev->wd == p->wd_cache_dir)
+				p->wd_cache_dir = -1;
+		}
+	}
+}
+
+/* ---- site policy --------------------------------------------------------- */
 
 /* Load the site policy; 0 and *out on success (may be NULL: none). */
 static int
@@ -88,6 +204,8 @@ load_site(struct policy *p, int required, struct acl **out)
 	}
 	if (!p->cache_path)
 		return 0;
+	watch_cache(p);			/* before the stat: no change missed */
+	p->cache_dirty = 0;
 	if (stat(p->cache_path, &st) < 0) {
 		p->have_cache_st = 0;
 		if (errno == ENOENT && !required)
@@ -106,20 +224,46 @@ load_site(struct policy *p, int required, struct acl **out)
 	return 0;
 }
 
+/* Give the opener our inotify instance, so it adds the watches we cannot. */
+static void
+share_watches(struct policy *p)
+{
+	if (p->in >= 0 && p->opener >= 0 &&
+	    opener_share_inotify(p->opener, p->in) < 0)
+		log_warn("opener: cannot share the inotify descriptor");
+}
+
 struct policy *
 policy_new(const char *cache_path, int cache_required,
     const char *legacy_path, int strict, int opener, struct pwcache *pw)
 {
 	struct policy *p;
+	size_t i;
+	const char *s;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
 	p->strict = strict;
 	p->opener = opener;
 	p->pw = pw;
+	p->wd_cache = p->wd_cache_dir = -1;
+	for (i = 0; i < USERS_MAX; i++)
+		p->users[i].wd_dir = p->users[i].wd_file = -1;
+	if ((p->in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) >= 0 &&
+	    watch_async(p->in) < 0) {
+		close(p->in);
+		p->in = -1;
+	}
+	if (p->in < 0)
+		log_warn("inotify: every request checks its files instead");
+	share_watches(p);
 	if ((cache_path && (p->cache_path = strdup(cache_path)) == NULL) ||
 	    (legacy_path && (p->legacy_path = strdup(legacy_path)) == NULL))
 		goto fail;
+	if (p->cache_path) {
+		s = strrchr(p->cache_path, '/');
+		p->cache_base = s ? s + 1 : p->cache_path;
+	}
 	if (load_site(p, cache_required, &p->site) < 0)
 		goto fail;		/* no good policy at all: refuse */
 	if (p->legacy_path)
@@ -141,12 +285,26 @@ policy_free(struct policy *p)
 
 	if (!p)
 		return;
-	for (i = 0; i < USERS_MAX; i++)
-		acl_free(p->users[i].set);
+	for (i = 0; i < USERS_MAX; i++) {
+		acl_talkrc_clear(&p->users[i].t);
+		free(p->users[i].home);
+	}
 	acl_free(p->site);
+	if (p->in >= 0)
+		close(p->in);
 	free(p->cache_path);
 	free(p->legacy_path);
 	free(p);
+}
+
+static int
+same_file(const struct stat *a, const struct stat *b)
+{
+	struct acl_stamp x, y;
+
+	acl_stamp_of(a, &x);
+	acl_stamp_of(b, &y);
+	return acl_stamp_eq(&x, &y);
 }
 
 void
@@ -154,14 +312,21 @@ policy_reload(struct policy *p, int64_t now, int force)
 {
 	struct acl *fresh;
 	struct stat st;
+	size_t i;
 
 	if (!p)
 		return;
+	drain(p);
 	if (!force) {
-		if (p->legacy_path || !p->cache_path ||
-		    now - p->checked < WATCH_MS)
+		if (p->legacy_path || !p->cache_path)
+			return;
+		if (p->wd_cache_dir >= 0 && !p->cache_dirty)
+			return;		/* watched, and nothing happened */
+		if (p->wd_cache_dir < 0 && now - p->checked < WATCH_MS)
 			return;
 		p->checked = now;
+		watch_cache(p);
+		p->cache_dirty = 0;
 		if (stat(p->cache_path, &st) < 0) {
 			if (p->have_cache_st)
 				log_warnx("policy cache %s is gone; keeping "
@@ -176,41 +341,17 @@ policy_reload(struct policy *p, int64_t now, int force)
 		log_warnx("keeping the last good site policy");
 		return;
 	}
+	/* What was picked may point into the old policy: pick again. */
+	for (i = 0; i < USERS_MAX; i++) {
+		acl_talkrc_clear(&p->users[i].t);
+		p->users[i].valid = p->users[i].fresh = 0;
+	}
 	acl_free(p->site);
 	p->site = fresh;
 	log_info("site policy reloaded");
 }
 
-/*
- * Open ~user/.talkrc as the daemon itself, with the opener's checks; *st
- * receives the descriptor's stat so the caller need not ask again.
- */
-static enum opener_status
-open_direct(const struct pwent_c *pw, int *fd, uid_t *uid, gid_t *gid,
-    struct stat *st)
-{
-	char path[4096];
-
-	*fd = -1;
-	*uid = pw->uid;
-	*gid = pw->gid;
-	if (snprintf(path, sizeof(path), "%s/.talkrc", pw->home) >=
-	    (int)sizeof(path)) {
-		errno = ENAMETOOLONG;
-		return OPENER_ERROR;
-	}
-	if ((*fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
-	    O_CLOEXEC)) < 0)
-		return errno == ENOENT || errno == ENOTDIR ? OPENER_ABSENT :
-		    errno == ELOOP ? OPENER_INSECURE : OPENER_ERROR;
-	if (fstat(*fd, st) < 0 || !S_ISREG(st->st_mode) ||
-	    st->st_uid != pw->uid) {
-		close(*fd);
-		*fd = -1;
-		return OPENER_INSECURE;
-	}
-	return OPENER_OPENED;
-}
+/* ---- the callee's ~/.talkrc ---------------------------------------------- */
 
 static struct uset *
 uset_slot(struct policy *p, const char *user, int64_t now)
@@ -220,153 +361,144 @@ uset_slot(struct policy *p, const char *user, int64_t now)
 
 	for (i = 0; i < USERS_MAX; i++) {
 		u = &p->users[i];
-		if (u->set && strcmp(u->user, user) == 0)
+		if (u->user[0] && strcmp(u->user, user) == 0)
 			return u;
-		if (!u->set || u->used < lru->used)
+		if (!u->user[0] || (lru->user[0] && u->used < lru->used))
 			lru = u;
 	}
-	acl_free(lru->set);
-	memset(lru, 0, sizeof(*lru));
+	uset_drop(p, lru);		/* bounded: the least recently used */
 	memcpy(lru->user, user, strnlen(user, NAME_SIZE));
 	lru->used = now;
 	return lru;
 }
 
+/*
+ * Obtain the callee's ~/.talkrc: the watches first (so no change after the
+ * open goes unseen), then the open, both directly where the daemon may and
+ * through the opener for a home it cannot read.
+ */
 static void
-ref(char *out, size_t len, const char *set, const struct acl_rule_ref *r)
+obtain(struct policy *p, struct uset *u, const char *path,
+    struct acl_source *src)
 {
-	if (!r)
-		snprintf(out, len, "%s default", set);
-	else if (r->id)
-		snprintf(out, len, "%s", r->id);
-	else if (r->line == 0)		/* the whole file (deny-all) */
-		snprintf(out, len, "%s", r->file ? r->file : "?");
-	else
-		snprintf(out, len, "%s:%u", r->file ? r->file : "?", r->line);
-}
+	int wd = -1, wf = -1, private = 0;
 
-static void
-deny(struct decision *d, const char *reason, const char *user)
-{
-	d->allow = 0;
-	d->reason = reason;
-	snprintf(d->rule, sizeof(d->rule), "~%s/.talkrc", user);
+	if (p->in >= 0) {
+		if ((wd = inotify_add_watch(p->in, u->home, WATCH_DIR_EVENTS)) >= 0)
+			wf = inotify_add_watch(p->in, path, WATCH_FILE_EVENTS);
+		else
+			private = errno == EACCES;
+	}
+	if (!private || p->opener < 0) {
+		if (acl_talkrc_open(path, u->uid, u->gid, src) !=
+		    ACL_SRC_UNREADABLE || src->errnum != EACCES ||
+		    p->opener < 0)
+			goto out;
+	}
+	/* A private home (or file): the opener, with its capability. */
+	memset(src, 0, sizeof(*src));
+	src->name = path;
+	src->uid = u->uid;
+	src->gid = u->gid;
+	src->kind = opener_open(p->opener, u->user, OPENER_WAIT_MS, &src->fd,
+	    &src->errnum, p->in >= 0 ? &wd : NULL, &wf);
+out:
+	if (u->wd_file >= 0 && u->wd_file != wf)
+		forget_wd(p, u, u->wd_file);	/* the old inode's */
+	if (u->wd_dir >= 0 && u->wd_dir != wd)
+		forget_wd(p, u, u->wd_dir);
+	u->wd_dir = wd;
+	u->wd_file = wf;
 }
 
 void
 policy_decide(struct policy *p, const char *callee, const char *caller,
     uint32_t addr, struct decision *d)
 {
-	const struct acl *talkrc = NULL;
+	const struct pwent_c *pw;
+	const struct acl_rule_ref *r;
+	struct acl_source src;
 	struct acl_query q;
 	struct acl_verdict v;
-	enum opener_status os;
-	const struct pwent_c *pw;
-	struct acl_stamp stamp;
-	struct stat st;
-	uid_t uid = (uid_t)-1;
-	gid_t gid = (gid_t)-1;
+	struct acl_err err;
+	struct uset *u;
+	char path[PATH_MAX];
 	int64_t now = now_ms();
-	int fd = -1, need_stat = 0;
+	int named, e, picked;
 
 	memset(d, 0, sizeof(*d));
 	if (!p) {
 		d->allow = 1;
-		d->reason = "site-allow";
-		snprintf(d->rule, sizeof(d->rule), "default");
+		d->reason = acl_reason_str(ACL_R_SITE_ALLOW);
+		(void)acl_rule_ref_str(NULL, d->rule, sizeof(d->rule));
 		return;
 	}
-	/*
-	 * Open it directly where the daemon may (the same O_NOFOLLOW open and
-	 * descriptor checks as the opener's), and ask the opener only for a
-	 * home the daemon cannot search: that saves a round trip per request
-	 * on hosts whose homes are not private.
-	 */
+	drain(p);
+	if (p->cache_dirty)
+		policy_reload(p, now, 0);	/* a new cache counts now */
 	pw = pwcache_get(p->pw, callee, now);
-	if (!pw->found)
-		os = OPENER_NOUSER;	/* no account, no ~/.talkrc to ask for */
-	else if ((os = open_direct(pw, &fd, &uid, &gid, &st)) ==
-	    OPENER_ERROR && errno == EACCES && p->opener >= 0) {
-		os = opener_open(p->opener, callee, OPENER_WAIT_MS, &fd, &uid,
-		    &gid);
-		need_stat = 1;		/* a descriptor from the opener */
-	}
-	switch (os) {
-	case OPENER_OPENED: {
-		struct uset *u = uset_slot(p, callee, now);
-		struct acl_err err;
-
-		memset(&err, 0, sizeof(err));
-		if (need_stat && fstat(fd, &st) < 0) {
-			close(fd);
-			deny(d, "unreadable-talkrc", callee);
-			return;
-		}
-		stamp.dev = st.st_dev;
-		stamp.ino = st.st_ino;
-		stamp.size = (uint64_t)st.st_size;
-		stamp.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 +
-		    st.st_mtim.tv_nsec;
-		stamp.ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 +
-		    st.st_ctim.tv_nsec;
-		if (!u->set || memcmp(&u->st, &stamp, sizeof(stamp)) != 0) {
-			char name[64];
-
-			acl_free(u->set);
-			u->set = NULL;
-			snprintf(name, sizeof(name), "~%s/.talkrc", callee);
-			if (acl_talkrc_fd(fd, name, uid, gid, &u->set, NULL,
-			    &err) < 0) {
-				close(fd);
-				deny(d, "unreadable-talkrc", callee);
-				return;
-			}
-			if (err.msg[0])
-				log_acl_err("user rules", &err);
-			u->st = stamp;
-		}
-		close(fd);
-		u->used = now;
-		talkrc = u->set;
-		break;
-	}
-	case OPENER_NOUSER:
-	case OPENER_ABSENT:
-		break;
-	case OPENER_INSECURE:
-		/*
-		 * A symlink, or a file that is not the user's own regular
-		 * file: the documented deny-all.
-		 */
-		d->allow = 0;
-		d->reason = acl_reason_str(ACL_R_INSECURE_TALKRC);
-		snprintf(d->rule, sizeof(d->rule), "~%s/.talkrc", callee);
-		return;
-	case OPENER_ERROR:
-	case OPENER_TIMEOUT:
-	default:
-		log_warnx("~%s/.talkrc cannot be read; denying", callee);
-		deny(d, "unreadable-talkrc", callee);
-		return;
-	}
-
 	memset(&q, 0, sizeof(q));
 	q.callee = callee;
 	q.caller = caller;
 	q.addr = addr;
 	q.strict = p->strict;
-	acl_decide(p->site, talkrc, &q, &v);
+	memset(&err, 0, sizeof(err));
+	memset(&src, 0, sizeof(src));
+	src.fd = -1;
+	named = pw->found ? acl_talkrc_name(pw->home, path, sizeof(path)) : -1;
+	e = errno;
+	if (!pw->found || (named < 0 && e == EINVAL)) {
+		/*
+		 * No account, or no home: no ~/.talkrc, and no cached user
+		 * (nor its watches) is evicted for a name that does not exist.
+		 */
+		struct acl_talkrc none;
+
+		memset(&none, 0, sizeof(none));
+		src.kind = ACL_SRC_NOUSER;
+		(void)acl_decide_source(p->site, &src, &none, &q, &v, NULL,
+		    NULL, NULL);
+		acl_talkrc_clear(&none);
+		goto out;
+	}
+	u = uset_slot(p, callee, now);
+	u->used = now;
+	if (u->valid && (u->home == NULL || strcmp(u->home, pw->home) != 0 ||
+	    u->uid != pw->uid || u->gid != pw->gid))
+		u->fresh = 0;		/* the account changed */
+	if (u->valid && u->fresh) {
+		/* Nothing changed since the pick: no system call at all. */
+		(void)acl_decide_source(p->site, NULL, &u->t, &q, &v, NULL,
+		    NULL, &err);
+		goto out;
+	}
+	free(u->home);
+	u->uid = pw->uid;
+	u->gid = pw->gid;
+	if (named == 0 && (u->home = strdup(pw->home)) != NULL)
+		obtain(p, u, path, &src);
+	else {
+		src.kind = ACL_SRC_UNREADABLE;		/* fail closed */
+		src.errnum = named < 0 ? e : ENOMEM;
+		src.name = callee;
+	}
+	picked = acl_decide_source(p->site, &src, &u->t, &q, &v, NULL, NULL,
+	    &err) == 0;
+	if (src.fd >= 0)
+		close(src.fd);
+	if (err.msg[0])
+		log_acl_err("user rules", &err);
+	u->valid = 1;
+	/*
+	 * Trust the pick until an event only when there is one (out of memory
+	 * denied this request and leaves none) and the home is watched (and
+	 * the file, when there is one): else look again every time.
+	 */
+	u->fresh = picked && u->home != NULL && u->wd_dir >= 0 &&
+	    (src.kind != ACL_SRC_OPENED || u->wd_file >= 0);
+out:
 	d->allow = v.allow;
 	d->reason = acl_reason_str(v.reason);
-	switch (v.reason) {
-	case ACL_R_USER_DENY:
-	case ACL_R_USER_OVERRIDE:
-	case ACL_R_INSECURE_TALKRC:
-	case ACL_R_BAD_TALKRC:
-		ref(d->rule, sizeof(d->rule), "user", v.user);
-		break;
-	default:
-		ref(d->rule, sizeof(d->rule), "site", v.site);
-		break;
-	}
+	r = acl_verdict_rule(&v);
+	(void)acl_rule_ref_str(r, d->rule, sizeof(d->rule));
 }

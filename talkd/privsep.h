@@ -13,15 +13,27 @@ void privsep_drop(const struct privsep *);
 #endif
 
 /* ---- opener.c: ~/.talkrc through a CAP_DAC_READ_SEARCH-only process ---- */
-enum opener_status {
-	OPENER_OPENED = 0,	/* *fd: the user's own regular file */
-	OPENER_NOUSER,		/* no such account */
-	OPENER_ABSENT,		/* no ~/.talkrc */
-	OPENER_INSECURE,	/* a symlink, or not a regular file of the user's */
-	OPENER_ERROR,		/* errno says why */
-	OPENER_TIMEOUT		/* no answer in time (e.g. a hung home mount) */
-};
+#include "acl/acl.h"
 /* Fork the opener (only when root); returns its channel or -1. */
 int opener_start(const struct privsep *, pid_t *pid);
-enum opener_status opener_open(int chan, const char *user, int timeout_ms,
-	    int *fd, uid_t *uid, gid_t *gid);
+/*
+ * The opener's acl_talkrc_open of user's ~/.talkrc (*fd when opened).  A
+ * lost or late answer is ACL_SRC_UNREADABLE (ETIMEDOUT, e.g. a hung home
+ * mount).  wd_dir (may be NULL) and wd_file receive the watches the opener
+ * added on the home and the file (-1: none) on the shared inotify instance.
+ */
+enum acl_src opener_open(int chan, const char *user, int timeout_ms,
+	    int *fd, int *errnum, int *wd_dir, int *wd_file);
+/*
+ * The watches the daemon and the opener add on a home and its ~/.talkrc.
+ * A folder: names that come and go (an editor's rename, a file that
+ * appears or is removed) and its own mode; what is written to a file is
+ * the file watch's, so a busy folder (a shell history) costs nothing.
+ */
+#include <sys/inotify.h>
+#define WATCH_DIR_EVENTS	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | \
+	    IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+#define WATCH_FILE_EVENTS	(IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | \
+	    IN_DELETE_SELF | IN_MOVE_SELF | IN_DONT_FOLLOW)
+/* Hand the opener an inotify descriptor to add its watches to. */
+int opener_share_inotify(int chan, int in);

@@ -3,18 +3,27 @@
  * name that is not there falls through to the other NSS sources (systemd's
  * userdb probes dozens of paths): per request, that is most of the cost of
  * an ANNOUNCE or LOOK_UP.  Answers, found or not, are kept for ttl and all
- * dropped as soon as /etc/passwd changes (checked at most once a second),
- * so a new account is seen within a second, and one from another source
+ * dropped as soon as /etc/passwd changes, and one from another source
  * (LDAP, userdb) within ttl.  Bounded: the least recently used entry goes.
+ *
+ * A change is noticed at no cost per request (watch.c): inotify watches
+ * /etc/passwd and /etc (replacement by rename, as vipw and useradd do), its
+ * events raise SIGIO, and the descriptor is read only when watch_moved()
+ * says something happened.  Without a watch (no inotify, limits, queue
+ * overflow) /etc/passwd is stat'ed at most once a second, as before.
  */
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "talkd/talkd.h"
 
-#define PASSWD_FILE	"/etc/passwd"
+#define PASSWD_DIR	"/etc"
+#define PASSWD_NAME	"passwd"
+#define PASSWD_FILE	PASSWD_DIR "/" PASSWD_NAME
 #define RECHECK_MS	1000
 
 struct pwcache {
@@ -23,7 +32,53 @@ struct pwcache {
 	int64_t ttl, checked;
 	struct stat st;
 	int have_st;
+	int in, wd_file, wd_dir;	/* inotify; -1: none */
+	sig_atomic_t seen;
+	int dirty;			/* an event since the last look */
 };
+
+/* Watch the file (again: a rename put a new inode there) and its folder. */
+static void
+watch_passwd(struct pwcache *c)
+{
+	if (c->in < 0)
+		return;
+	if (c->wd_dir < 0)
+		c->wd_dir = inotify_add_watch(c->in, PASSWD_DIR, IN_CREATE |
+		    IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_ONLYDIR);
+	c->wd_file = inotify_add_watch(c->in, PASSWD_FILE, IN_MODIFY |
+	    IN_ATTRIB | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF);
+}
+
+/* 1 when the watches say passwd may have changed (or cannot say). */
+static int
+passwd_moved(struct pwcache *c)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
+	ssize_t n;
+	size_t off;
+
+	if (c->in < 0 || c->wd_dir < 0 || c->wd_file < 0)
+		return -1;		/* not watched: stat it */
+	if (!watch_moved(&c->seen))
+		return c->dirty;
+	while ((n = read(c->in, buf, sizeof(buf))) > 0)
+		for (off = 0; off + sizeof(*ev) <= (size_t)n;
+		    off += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)(const void *)
+			    (buf + off);
+			if (ev->wd == c->wd_file || (ev->mask & IN_Q_OVERFLOW) ||
+			    (ev->wd == c->wd_dir && ev->len > 0 &&
+			    strcmp(ev->name, PASSWD_NAME) == 0))
+				c->dirty = 1;
+			if ((ev->mask & IN_IGNORED) && ev->wd == c->wd_file)
+				c->wd_file = -1;
+			if ((ev->mask & IN_IGNORED) && ev->wd == c->wd_dir)
+				c->wd_dir = -1;
+		}
+	return c->dirty;
+}
 
 struct pwcache *
 pwcache_new(size_t max, int64_t ttl_ms)
@@ -38,6 +93,12 @@ pwcache_new(size_t max, int64_t ttl_ms)
 	}
 	c->max = max ? max : 1;
 	c->ttl = ttl_ms;
+	c->wd_file = c->wd_dir = -1;
+	if ((c->in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) >= 0 &&
+	    watch_async(c->in) < 0) {
+		close(c->in);
+		c->in = -1;
+	}
 	return c;
 }
 
@@ -58,6 +119,8 @@ pwcache_free(struct pwcache *c)
 	if (!c)
 		return;
 	flush(c);
+	if (c->in >= 0)
+		close(c->in);
 	free(c->e);
 	free(c);
 }
@@ -66,10 +129,14 @@ static void
 check_passwd(struct pwcache *c, int64_t now)
 {
 	struct stat st;
+	int moved = passwd_moved(c);
 
-	if (c->have_st && now - c->checked < RECHECK_MS)
-		return;
+	if (c->have_st && (moved == 0 ||
+	    (moved < 0 && now - c->checked < RECHECK_MS)))
+		return;			/* watched and quiet, or seen just now */
 	c->checked = now;
+	c->dirty = 0;
+	watch_passwd(c);		/* before the stat: no change missed */
 	if (stat(PASSWD_FILE, &st) < 0)
 		memset(&st, 0, sizeof(st));
 	if (!c->have_st || st.st_ino != c->st.st_ino ||

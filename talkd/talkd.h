@@ -214,7 +214,7 @@ struct policy;
 struct decision {
 	int allow;
 	const char *reason;		/* "site-allow", "site-deny", ... */
-	char rule[192];			/* deciding rule(s), "default" if none */
+	char rule[192];			/* acl_rule_ref_str: "default" if none */
 };
 /*
  * Decide a request for local user callee from caller at addr (host order).
@@ -232,7 +232,10 @@ void policy_decide(struct policy *, const char *callee, const char *caller,
 struct policy *policy_new(const char *cache_path, int cache_required,
 	    const char *legacy_path, int strict, int opener,
 	    struct pwcache *pw);
-/* Pick up a changed cache (checked at most once a second), or force. */
+/*
+ * Pick up a changed cache (told by inotify; checked once a second where it
+ * cannot be watched), or force.
+ */
 void policy_reload(struct policy *, int64_t now, int force);
 void policy_free(struct policy *);
 

@@ -26,7 +26,7 @@ talkrc() {
 	e2e_check "$p nothing reached $B's screen" e2e_no_banner "$B" 0
 	e2e_check "$p $A's client ends (netkit on ^C)" e2e_hang_up "$A" 0
 	e2e_check "$p the journal has a request.denied record naming the rule" \
-		e2e_journal_has request.denied 1 FAILED '"type":"ANNOUNCE"' "\"rule\":\"~$B/.talkrc:1\""
+		e2e_journal_has request.denied 1 FAILED '"type":"ANNOUNCE"' "\"rule\":\"$(getent passwd "$B" | cut -d: -f6)/.talkrc:1:1\""
 	e2e_check "$p $B rewrites ~/.talkrc: 'deny .*', then 'allow $A'" \
 		e2e_sh "$B" 0 "printf 'deny .*\\nallow %s\\n' $A >~/.talkrc"
 	e2e_check "$p $A runs talk $B again" e2e_talk "$c" "$A" 0 "$B"

@@ -127,3 +127,18 @@ wait_count() {
 	done
 	return 1
 }
+
+# talkrc_users: two local accounts with real homes for the ~/.talkrc
+# tests, created once and kept: U (home H, open, 0755) and P (home HP,
+# private, 0700, searchable only through the daemon's opener).
+talkrc_users() {
+	local u
+	U=talkpar1 P=talkpar2
+	for u in $U $P; do
+		getent passwd $u >/dev/null || useradd -m -d /home/$u -s /usr/sbin/nologin $u ||
+		    { echo "Bail out! useradd"; exit 1; }
+	done
+	H=$(getent passwd $U | cut -d: -f6) HP=$(getent passwd $P | cut -d: -f6)
+	mkdir -p "$H" "$HP" && chown $U: "$H" && chown $P: "$HP"
+	chmod 0755 "$H"; chmod 0700 "$HP"
+}

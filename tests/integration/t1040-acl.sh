@@ -29,8 +29,8 @@ start_daemon --user nobody --acl-cache "$T/acl.cache" || exit 1
 
 is "allowed source: the request goes on (NOT_HERE: no session)" "$(ans "$(send announce thor $U)")" NOT_HERE
 is "denied source 127.0.0.2: FAILED" "$(ans "$(send_from 127.0.0.2 announce thor $U)")" FAILED
-grep -q '"event":"request.denied".*"src":"127.0.0.2:[0-9]*".*"rule":"lab-blocked","reason":"site-deny"' "$T/journal"
-_result $? "the denial is journaled with the deciding rule id"
+grep -qE '"event":"request.denied".*"src":"127.0.0.2:[0-9]*".*"rule":"[^"]*/policy\.yaml:3:[0-9]+ \[lab-blocked\]","reason":"site-deny"' "$T/journal"
+_result $? "the denial is journaled with the deciding rule, as libacl names it"
 is "LOOK_UP is decided too: FAILED from 127.0.0.2" "$(ans "$(send_from 127.0.0.2 lookup thor $U)")" FAILED
 is "another callee from 127.0.0.2 is not affected" "$(ans "$(send_from 127.0.0.2 announce thor root)")" NOT_HERE
 

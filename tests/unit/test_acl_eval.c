@@ -205,7 +205,7 @@ test_reason_strings(void **state)
 {
 	static const char *const want[] = { "site-allow", "user-deny",
 	    "user-override", "site-deny", "strict-deny", "insecure-talkrc",
-	    "bad-talkrc" };
+	    "bad-talkrc", "unreadable-talkrc" };
 	size_t i;
 
 	(void)state;

@@ -318,6 +318,252 @@ test_missing_is_enoent(void **state)
 	assert_null(rc);
 }
 
+/* ---- the one opener, the one choice ------------------------------------------ */
+
+static void
+test_open_kinds(void **state)
+{
+	struct tmp *t = *state;
+	struct acl_source src;
+	char p[160], q[160];
+
+	mkfile(t, "good", "allow .\n", 0644);
+	assert_int_equal(acl_talkrc_open(t->path, geteuid(), getegid(), &src),
+	    ACL_SRC_OPENED);
+	assert_true(src.fd >= 0);
+	assert_ptr_equal(src.name, t->path);
+	close(src.fd);
+	/* Not the user's own: no descriptor is handed on. */
+	assert_int_equal(acl_talkrc_open(t->path, geteuid() + 1, getegid(),
+	    &src), ACL_SRC_INSECURE);
+	assert_int_equal(src.fd, -1);
+	assert_true(snprintf(p, sizeof p, "%s/none", t->dir) < (int)sizeof p);
+	assert_int_equal(acl_talkrc_open(p, geteuid(), getegid(), &src),
+	    ACL_SRC_ABSENT);
+	assert_true(snprintf(q, sizeof q, "%s/good/x", t->dir) < (int)sizeof q);
+	assert_int_equal(acl_talkrc_open(q, geteuid(), getegid(), &src),
+	    ACL_SRC_ABSENT);			/* ENOTDIR */
+	assert_int_equal(symlink(t->path, p), 0);
+	assert_int_equal(acl_talkrc_open(p, geteuid(), getegid(), &src),
+	    ACL_SRC_INSECURE);
+	assert_true(snprintf(q, sizeof q, "%s/fifo2", t->dir) < (int)sizeof q);
+	assert_int_equal(mkfifo(q, 0644), 0);
+	assert_int_equal(acl_talkrc_open(q, geteuid(), getegid(), &src),
+	    ACL_SRC_INSECURE);		/* and did not block */
+	assert_int_equal(acl_talkrc_open(t->dir, geteuid(), getegid(), &src),
+	    ACL_SRC_INSECURE);		/* a folder */
+	if (geteuid() != 0) {
+		mkfile(t, "locked", "allow .\n", 0);
+		assert_int_equal(acl_talkrc_open(t->path, geteuid(),
+		    getegid(), &src), ACL_SRC_UNREADABLE);
+		assert_int_equal(src.errnum, EACCES);
+	}
+}
+
+static void
+test_talkrc_name(void **state)
+{
+	char buf[32];
+
+	(void)state;
+	assert_int_equal(acl_talkrc_name("/home/u", buf, sizeof buf), 0);
+	assert_string_equal(buf, "/home/u/.talkrc");
+	assert_int_equal(acl_talkrc_name("/", buf, sizeof buf), 0);
+	assert_string_equal(buf, "/.talkrc");
+	assert_int_equal(acl_talkrc_name("", buf, sizeof buf), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(acl_talkrc_name("/a/very/long/home/directory", buf,
+	    sizeof buf), -1);
+	assert_int_equal(errno, ENAMETOOLONG);
+}
+
+static void
+test_stamp(void **state)
+{
+	struct acl_stamp a, b;
+	struct stat sb;
+
+	(void)state;
+	memset(&sb, 0, sizeof sb);
+	sb.st_dev = 1;
+	sb.st_ino = 2;
+	sb.st_size = 3;
+	sb.st_mtim.tv_sec = 4;
+	sb.st_mtim.tv_nsec = 5;
+	sb.st_ctim.tv_sec = 6;
+	acl_stamp_of(&sb, &a);
+	assert_int_equal(a.mtime_ns, 4000000005LL);
+	assert_int_equal(a.ctime_ns, 6000000000LL);
+	b = a;
+	assert_true(acl_stamp_eq(&a, &b));
+	b.ctime_ns++;
+	assert_false(acl_stamp_eq(&a, &b));
+}
+
+/* A policy whose compiled copy of "me" is path's file as it is now. */
+static struct acl *
+policy_with_copy(const char *path)
+{
+	struct acl *pol = NULL, *rc = NULL;
+	struct acl_stamp st;
+	struct acl_err e;
+
+	assert_int_equal(acl_policy_new(&pol, &e), 0);
+	assert_int_equal(acl_talkrc_path(path, geteuid(), getegid(), &rc, &st,
+	    &e), 0);
+	assert_int_equal(acl_policy_add_talkrc(pol, "me", rc, &st, &e), 0);
+	return pol;
+}
+
+static int
+pick_decide(const struct acl *pol, const char *path, struct acl_talkrc *tr,
+    struct acl_verdict *v, struct acl_err *e)
+{
+	struct acl_query q = { "me", "eve", 0x0a000001u, 0 };
+	struct acl_source src;
+
+	(void)acl_talkrc_open(path, geteuid(), getegid(), &src);
+	assert_int_equal(acl_decide_source(pol, &src, tr, &q, v, NULL, NULL,
+	    e), 0);
+	if (src.fd >= 0)
+		close(src.fd);
+	return v->allow;
+}
+
+static void
+test_pick_compiled_copy_by_identity(void **state)
+{
+	struct tmp *t = *state;
+	struct acl_talkrc tr;
+	struct acl_verdict v;
+	struct acl_err e;
+	struct acl *pol;
+	char buf[256], want[256];
+
+	memset(&tr, 0, sizeof tr);
+	mkfile(t, "rc", "deny ^eve$\n", 0644);
+	pol = policy_with_copy(t->path);
+	assert_int_equal(pick_decide(pol, t->path, &tr, &v, &e), 0);
+	assert_true(tr.compiled);
+	assert_ptr_equal(tr.use, acl_policy_talkrc(pol, "me", NULL));
+	assert_null(tr.own);			/* the file was not read */
+	assert_int_equal(v.reason, ACL_R_USER_DENY);
+	assert_true(snprintf(want, sizeof want, "%s:1:1", t->path) <
+	    (int)sizeof want);
+	assert_string_equal(acl_rule_ref_str(acl_verdict_rule(&v), buf,
+	    sizeof buf), want);
+	/* An edit: the copy is stale, the file decides. */
+	mkfile(t, "rc", "allow ^eve$\n", 0644);
+	assert_int_equal(pick_decide(pol, t->path, &tr, &v, &e), 1);
+	assert_false(tr.compiled);
+	assert_true(tr.stale);
+	assert_non_null(tr.own);
+	acl_talkrc_clear(&tr);
+	acl_free(pol);
+}
+
+static void
+test_pick_keeps_a_parsed_file_until_it_changes(void **state)
+{
+	struct tmp *t = *state;
+	struct acl_talkrc tr;
+	struct acl_verdict v;
+	struct acl_err e;
+	const struct acl *first;
+
+	memset(&tr, 0, sizeof tr);
+	mkfile(t, "rc", "deny ^eve$\n", 0644);
+	assert_int_equal(pick_decide(NULL, t->path, &tr, &v, &e), 0);
+	assert_int_equal(v.reason, ACL_R_USER_DENY);
+	first = tr.own;
+	assert_int_equal(pick_decide(NULL, t->path, &tr, &v, &e), 0);
+	assert_ptr_equal(tr.own, first);	/* same identity: not read */
+	mkfile(t, "rc", "allow .\n", 0644);
+	assert_int_equal(pick_decide(NULL, t->path, &tr, &v, &e), 1);
+	/* NULL source: what was picked, no I/O. */
+	{
+		struct acl_query q = { "me", "eve", 0, 0 };
+
+		assert_int_equal(acl_decide_source(NULL, NULL, &tr, &q, &v,
+		    NULL, NULL, &e), 0);
+		assert_int_equal(v.allow, 1);
+	}
+	acl_talkrc_clear(&tr);
+	assert_null(tr.use);
+}
+
+static void
+test_pick_every_kind_has_a_reason_and_a_rule(void **state)
+{
+	struct tmp *t = *state;
+	struct acl_talkrc tr;
+	struct acl_source src;
+	struct acl_query q = { "me", "eve", 0, 0 };
+	struct acl_verdict v;
+	struct acl_err e;
+	char buf[256], big[ACL_TALKRC_MAX + 64];
+
+	memset(&tr, 0, sizeof tr);
+	memset(&src, 0, sizeof src);
+	src.fd = -1;
+	src.name = "/home/me/.talkrc";
+	src.kind = ACL_SRC_NOUSER;
+	assert_int_equal(acl_decide_source(NULL, &src, &tr, &q, &v, NULL,
+	    NULL, &e), 0);
+	assert_int_equal(v.allow, 1);
+	assert_null(tr.use);
+	src.kind = ACL_SRC_ABSENT;
+	assert_int_equal(acl_decide_source(NULL, &src, &tr, &q, &v, NULL,
+	    NULL, &e), 0);
+	assert_int_equal(v.allow, 1);
+
+	src.kind = ACL_SRC_INSECURE;
+	assert_int_equal(acl_decide_source(NULL, &src, &tr, &q, &v, NULL,
+	    NULL, &e), 0);
+	assert_int_equal(v.allow, 0);
+	assert_int_equal(v.reason, ACL_R_INSECURE_TALKRC);
+	assert_int_equal(acl_denyall_reason(tr.use), ACL_R_INSECURE_TALKRC);
+	assert_string_equal(acl_rule_ref_str(acl_verdict_rule(&v), buf,
+	    sizeof buf), "/home/me/.talkrc");
+	assert_non_null(strstr(e.msg, "insecure"));
+	/* The same again is said once. */
+	assert_int_equal(acl_decide_source(NULL, &src, &tr, &q, &v, NULL,
+	    NULL, &e), 0);
+	assert_string_equal(e.msg, "");
+
+	src.kind = ACL_SRC_UNREADABLE;
+	src.errnum = EACCES;
+	assert_int_equal(acl_decide_source(NULL, &src, &tr, &q, &v, NULL,
+	    NULL, &e), 0);
+	assert_int_equal(v.allow, 0);
+	assert_int_equal(v.reason, ACL_R_UNREADABLE_TALKRC);
+	assert_string_equal(acl_reason_str(v.reason), "unreadable-talkrc");
+	assert_int_equal(tr.err, EACCES);
+	assert_non_null(strstr(e.msg, strerror(EACCES)));
+	assert_string_equal(acl_rule_ref_str(acl_verdict_rule(&v), buf,
+	    sizeof buf), "/home/me/.talkrc");
+
+	/* Over the size limit. */
+	memset(big, '#', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	mkfile(t, "big", big, 0644);
+	assert_int_equal(pick_decide(NULL, t->path, &tr, &v, &e), 0);
+	assert_int_equal(v.reason, ACL_R_BAD_TALKRC);
+	assert_string_equal(acl_rule_ref_str(acl_verdict_rule(&v), buf,
+	    sizeof buf), t->path);
+	/* Group-writable: opened, then found insecure on the descriptor. */
+	mkfile(t, "gw", "allow .\n", 0664);
+	assert_int_equal(pick_decide(NULL, t->path, &tr, &v, &e), 0);
+	assert_int_equal(v.reason, ACL_R_INSECURE_TALKRC);
+	acl_talkrc_clear(&tr);
+	/* What a failed pick leaves (no set for a file) never allows. */
+	tr.kind = ACL_SRC_UNREADABLE;
+	assert_int_equal(acl_decide_source(NULL, NULL, &tr, &q, &v, NULL,
+	    NULL, &e), -1);
+	assert_int_equal(v.allow, 0);
+	assert_int_equal(v.reason, ACL_R_UNREADABLE_TALKRC);
+}
+
 int
 main(void)
 {
@@ -331,6 +577,12 @@ main(void)
 		cmocka_unit_test(test_too_big_is_bad),
 		cmocka_unit_test(test_parse_error_is_bad_with_position),
 		cmocka_unit_test(test_missing_is_enoent),
+		cmocka_unit_test(test_open_kinds),
+		cmocka_unit_test(test_talkrc_name),
+		cmocka_unit_test(test_stamp),
+		cmocka_unit_test(test_pick_compiled_copy_by_identity),
+		cmocka_unit_test(test_pick_keeps_a_parsed_file_until_it_changes),
+		cmocka_unit_test(test_pick_every_kind_has_a_reason_and_a_rule),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
