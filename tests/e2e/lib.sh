@@ -46,7 +46,9 @@
 # Environment: TALKD_BUILD (absolute build folder, from make), E2E_TIMEOUT
 # (seconds per wait, default 10), E2E_KEEP=1 keeps the test folder,
 # E2E_HOST_ADDR (the host name's address in the namespace, default
-# 127.0.1.1; 127.0.0.1 makes every client use 127.0.0.1 only), YTALK.
+# 127.0.1.1; 127.0.0.1 makes every client use 127.0.0.1 only), YTALK,
+# E2E_TALKD_OPTS (more talkd options, split on blanks: to see a test fail
+# against, say, --no-dns).
 
 set -u
 
@@ -361,7 +363,7 @@ e2e_start_daemon() {
 	e2e_at_args "$E2E_HOST"
 	"${at[@]}" "$TALKD_BUILD/talkd" --foreground --listen 0.0.0.0:518 \
 		--journal "$d/journal" --state-dir "$d/state" \
-		--utmp /run/utmp --user nobody "$@" >>"$d/talkd.log" 2>&1 &
+		--utmp /run/utmp --user nobody ${E2E_TALKD_OPTS:-} "$@" >>"$d/talkd.log" 2>&1 &
 	E2E_DAEMON_PID=$!
 	E2E_DAEMONS+=("$E2E_DAEMON_PID")
 	e2e_wait 10 e2e_daemon_up
@@ -569,7 +571,8 @@ e2e_ends_sane() { e2e_hang_up "$1" "$2" && e2e_tty_sane "$1" "$2"; }
 # e2e_banner_for USER WINDOW CALLER: the daemon's banner for CALLER shows,
 # its lines as the spec words them: "Message from Talk_Daemon@<this host>
 # at <h>:<mm> ...", "talk: connection requested by CALLER@<host>." and
-# "talk: respond with:  talk CALLER@<host>", the same <host> in both.
+# "talk: respond with:  talk CALLER@<host>", the same <host> in both (and
+# that of E2E_BANNER_HOST when set).
 e2e_banner_for() { e2e_wait "${4:-$E2E_TIMEOUT}" e2e_banner_now "$@"; }
 
 e2e_banner_now() {
@@ -579,7 +582,7 @@ e2e_banner_now() {
 	grep -qE "^Message from Talk_Daemon@$me at ([0-9]|1[0-9]|2[0-3]):[0-5][0-9] \.\.\. *\$" <<<"$scr" || return 1
 	h1=$(sed -n -e "s/^talk: connection requested by $3@\([^ ]*\)\. *\$/\1/p" <<<"$scr" | tail -n 1)
 	h2=$(e2e_respond_host "$3" <<<"$scr")
-	[ -n "$h1" ] && [ "$h1" = "$h2" ]
+	[ -n "$h1" ] && [ "$h1" = "$h2" ] && [ "$h1" = "${E2E_BANNER_HOST:-$h1}" ]
 }
 
 e2e_respond_host() { sed -n -e "s/^talk: respond with:  talk $1@\([^ ]*\) *\$/\1/p" | tail -n 1; }
@@ -647,7 +650,8 @@ e2e_sh() {
 
 # e2e_shows CLIENT USER WINDOW STATE [PEER]: wait until the client there
 # shows STATE: waiting (for the callee), connected (to PEER), closed (the
-# peer hung up: netkit and GNU say so; YTalk, its last peer gone, exits).
+# peer hung up: netkit and GNU say so; YTalk, its last peer gone, exits),
+# refused (the answer FAILED).
 e2e_shows() {
 	local c=$1 u=$2 w=$3
 	case $c:$4 in
@@ -657,6 +661,8 @@ e2e_shows() {
 	*:waiting) e2e_see "$u" "$w" "[Waiting for your party to respond]" ;;
 	*:connected) e2e_see "$u" "$w" "[Connection established]" ;;
 	*:closed) e2e_see "$u" "$w" "[Connection closed" ;;
+	ytalk:refused) e2e_see "$u" "$w" "$5@" && e2e_see "$u" "$w" "not logged in" ;;
+	*:refused) e2e_see "$u" "$w" "[Target machine is too confused to talk to us]" ;;
 	*) return 1 ;;
 	esac
 }
@@ -672,7 +678,8 @@ e2e_conversation() {
 	local ca=$1 ua=$2 cb=$3 ub=$4 n=$5 callee=${6:-$4} p="$1->$3:"
 	e2e_check "$p $ua and $ub are logged in (utmp)" e2e_sessions "$ua" "$ub"
 	e2e_check "$p $ua runs talk $callee" e2e_talk "$ca" "$ua" 0 "$callee"
-	e2e_check "$p $ub's terminal shows the banner" e2e_banner_for "$ub" 0 "$ua"
+	e2e_check "$p $ub's terminal shows the banner${E2E_BANNER_HOST:+ naming $ua@$E2E_BANNER_HOST}" \
+		e2e_banner_for "$ub" 0 "$ua"
 	e2e_check "$p $ua waits for its party" e2e_shows "$ca" "$ua" 0 waiting
 	echo "# the banner says: talk $(e2e_respond "$ub" 0 "$ua")"
 	e2e_check "$p $ub answers with the banner's talk $ua@HOST" \

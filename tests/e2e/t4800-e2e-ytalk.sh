@@ -11,6 +11,10 @@
 #   answers; B is asked "Import C?" and accepts; B's YTalk then invites C
 #   through the daemons without an announce (an invitation left, looked up
 #   and deleted, no ring); a line from each reaches the other two.
+# - Auto-invite: YTalk leaves a "+AUTO" invitation at its own daemon
+#   pointing at a port of its own; while A's YTalk waits for B, C's `ytalk
+#   A` looks that up first (as caller "+AUTO") and, finding it, asks A's
+#   YTalk "Talk to C@HOST?" instead of ringing A's terminal.
 # - Seed 000's `alias talk='ytalk -x'`: B types the banner's "talk A@HOST"
 #   under it.  YTalk 3.3.0 has no -x (3.1's "no X11 windows"): it prints
 #   its usage and exits before sending anything.  Under `alias talk=ytalk`
@@ -28,8 +32,9 @@ e2e_enter "$@"
 PAIRS="ytalk:ytalk ytalk:netkit netkit:ytalk ytalk:inetutils inetutils:ytalk"
 THREE=18
 ALIAS=10
+AUTO=9
 e2e_need_ytalk || e2e_skip_all "$E2E_YTALK_WHY"
-e2e_plan $((1 + 5 * E2E_CONV_STEPS + THREE + ALIAS))
+e2e_plan $((1 + 5 * E2E_CONV_STEPS + THREE + AUTO + ALIAS))
 
 # The banner of the window lists the peers; a window "= USER@" per peer.
 y_with() { e2e_see "$1" 0 "= $2@"; }
@@ -80,6 +85,26 @@ three() {
 	e2e_end_case
 }
 
+auto_invite() {
+	local p="auto-invite:"
+	e2e_case "YTalk's +AUTO invitation"
+	e2e_check "$p $A, $B and $C are logged in (utmp)" e2e_sessions "$A" "$B" "$C"
+	e2e_check "$p $A runs ytalk $B, $B does not answer" \
+		eval 'e2e_talk ytalk "$A" 0 "$B" && e2e_banner_for "$B" 0 "$A"'
+	e2e_check "$p the daemon keeps $A's +AUTO invitation" \
+		e2e_journal_has invite.left 1 SUCCESS "\"caller\":\"$A\",\"callee\":\"+AUTO\""
+	e2e_check "$p $C runs ytalk $A" e2e_talk ytalk "$C" 0 "$A"
+	e2e_check "$p $A's YTalk asks: Talk to $C@HOST?" e2e_see "$A" 0 "Talk to $C@"
+	e2e_check "$p the daemon found it for $C's +AUTO look-up" \
+		e2e_journal_has lookup.hit 1 SUCCESS "\"caller\":\"+AUTO\",\"callee\":\"$A\""
+	e2e_check "$p $A answers y: $A and $C are connected" \
+		eval 'e2e_keys "$A" 0 y && y_with "$A" "$C" && y_with "$C" "$A"'
+	e2e_check "$p the daemon never rang $A" \
+		eval '! e2e_journal_count announce.rung 1 SUCCESS "\"callee\":\"$A\""'
+	e2e_check "$p Ctrl-C ends the clients" eval 'e2e_hang_up "$A" 0 && e2e_hang_up "$C" 0'
+	e2e_end_case
+}
+
 seed_alias() {
 	local p="alias talk='ytalk -x':" resp
 	e2e_case "seed 000's alias talk='ytalk -x'"
@@ -106,4 +131,5 @@ seed_alias() {
 e2e_daemon_step
 e2e_pairs "$PAIRS"
 three
+auto_invite
 seed_alias
