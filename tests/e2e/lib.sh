@@ -194,7 +194,7 @@ e2e_enter() {
 	local c
 	if [ "${TALKD_E2E_INSIDE:-}" != 1 ]; then
 		[ "$(id -u)" = 0 ] || e2e_skip_all "needs root (namespaces, test users, port 518)"
-		for c in unshare tmux runuser useradd ip ss utmpdump awk; do
+		for c in unshare nsenter tmux runuser useradd ip ss utmpdump awk; do
 			command -v "$c" >/dev/null || e2e_missing "no $c"
 		done
 		[ -x "$E2E_NETKIT" ] || e2e_missing "no $E2E_NETKIT (Debian package talk)"

@@ -116,8 +116,9 @@ seed_alias() {
 	e2e_check "$p $B types the banner's talk $A@HOST: YTalk 3.3.0 prints its usage, exits 1" \
 		eval 'e2e_run "$B" 0 ytalk "talk $resp" && e2e_client_done "$B" 0 &&
 			e2e_screen_has "$B" 0 "Usage:" && e2e_screen_has "$B" 0 "e2e[${E2E_NEXT_PROMPT[$B:0]}:1]"'
-	e2e_check "$p nothing reached the daemon from $B" \
-		eval '! e2e_journal_count lookup.hit 1 SUCCESS "\"caller\":\"$B\""'
+	e2e_check "$p nothing reached the daemon from $B (not even YTalk's probe)" \
+		eval '! e2e_journal_count lookup.miss 1 NOT_HERE "\"caller\":\"$B\"" &&
+			! e2e_journal_count lookup.hit 1 SUCCESS "\"caller\":\"$B\""'
 	e2e_check "$p under alias talk=ytalk the same line connects" \
 		eval 'e2e_sh "$B" 0 "alias talk='\''$(e2e_client ytalk)'\''" &&
 			e2e_run "$B" 0 ytalk "talk $resp" && y_with "$B" "$A" && y_with "$A" "$B"'
