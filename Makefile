@@ -77,7 +77,7 @@ ALL_LIBS   = $(LIBTALKD) $(LIBTALKCTL) $(LIBDB) $(LIBACL)
 BUILD_PKGS = gcc make pkg-config libc6-dev libyaml-dev libpcre2-dev libsqlite3-dev
 TEST_PKGS  = libcmocka-dev perl clang libclang-rt-14-dev mandoc tmux talk \
              inetutils-talk iproute2 util-linux passwd sqlite3 cppcheck libutempter0 \
-             strace
+             strace libncurses-dev
 
 .PHONY: all deps deps-build deps-test run check unit integration e2e fuzz-smoke bench \
         fuzz lint tools install clean test-update
@@ -156,6 +156,21 @@ run: deps-build all
 	@echo "talkd: listening on $(RUN_LISTEN), files in $(RUN_DIR); Ctrl-C stops it"
 	$(O)/talkd --foreground -l --listen $(RUN_LISTEN) --journal $(RUN_DIR)/journal --state-dir $(RUN_DIR)
 
+# YTalk, a real client Debian 12 does not package, for tests/e2e only: built
+# into $(O)/ytalk from the unmodified release next to the checkout
+# (../shared/clients/, see its README), never copied into the project.  Where
+# that is absent the e2e scripts say they skip YTalk, unless YTALK=/path/to/ytalk.
+SHARED    ?= $(CURDIR)/../shared
+YTALK_TAR ?= $(wildcard $(SHARED)/clients/ytalk-3.3.0.tar.gz)
+YTALK_BIN  = $(if $(YTALK_TAR),$(O)/ytalk/ytalk)
+$(O)/ytalk/ytalk: $(YTALK_TAR) | deps-test
+	@rm -rf $(O)/ytalk && mkdir -p $(O)/ytalk/src
+	@echo "ytalk: building $< (log in $(O)/ytalk/build.log)"
+	@tar xzf $< -C $(O)/ytalk/src --strip-components=1
+	@cd $(O)/ytalk/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u CFLAGS -u LDFLAGS \
+	  sh -c './configure --quiet && make' >../build.log 2>&1 || { tail -n 30 ../build.log; exit 1; }
+	@cp $(O)/ytalk/src/src/ytalk $@ && $@ -v
+
 # ---- tests ---------------------------------------------------------------------
 # One TAP run (prove) over unit binaries, integration and e2e scripts; each
 # script finds the build through $TALKD_BUILD.
@@ -163,7 +178,7 @@ export TALKD_BUILD = $(abspath $(O))
 export TALKD_SRCDIR = $(CURDIR)
 TEST_BINS = $(O)/talkd $(O)/talkctl $(UNIT_BIN) $(TOOL_BIN) $(BENCH_BIN)
 
-check: deps-test $(TEST_BINS) lint
+check: deps-test $(TEST_BINS) $(YTALK_BIN) lint
 	CMOCKA_MESSAGE_OUTPUT=TAP prove -f $(UNIT_BIN) $(sort $(wildcard tests/integration/t*.sh)) $(sort $(wildcard tests/e2e/t*.sh))
 	$(MAKE) --no-print-directory fuzz-smoke
 
@@ -171,7 +186,7 @@ unit: deps-test $(UNIT_BIN)
 	CMOCKA_MESSAGE_OUTPUT=TAP prove -f $(UNIT_BIN)
 integration: deps-test $(TEST_BINS)
 	prove -f $(sort $(wildcard tests/integration/t*.sh))
-e2e: deps-test $(TEST_BINS)
+e2e: deps-test $(TEST_BINS) $(YTALK_BIN)
 	prove -f $(sort $(wildcard tests/e2e/t*.sh))
 
 # ---- benchmarks (ratios against baselines measured in the same run) --------

@@ -32,10 +32,23 @@
 # with send-keys and reads them with capture-pane.  Every wait polls in
 # 0.2 s steps with a bound.
 #
+# YTalk (a third client, not packaged by Debian 12) is $YTALK, or else the
+# one make builds into $TALKD_BUILD/ytalk/ from ../shared/clients/; without
+# either, e2e_need_ytalk says why and the YTalk cases skip.
+#
+# Two hosts (e2e_two_hosts): inside the namespaces above, two more, each
+# with its own network (a veth pair between them, private test addresses
+# that never leave the pair), host name (UTS), hosts and hostname files,
+# /run with its own utmp, its own talkd and journal under $E2E_DIR/HOST/.
+# A user lives on one host (E2E_USER_HOST); e2e_at HOST runs a command
+# there; E2E_HOST names the host that daemon and journal helpers act on.
+#
 # Environment: TALKD_BUILD (absolute build folder, from make), E2E_TIMEOUT
 # (seconds per wait, default 10), E2E_KEEP=1 keeps the test folder,
 # E2E_HOST_ADDR (the host name's address in the namespace, default
-# 127.0.1.1; 127.0.0.1 makes every client use 127.0.0.1 only).
+# 127.0.1.1; 127.0.0.1 makes every client use 127.0.0.1 only), YTALK,
+# E2E_TALKD_OPTS (more talkd options, split on blanks: to see a test fail
+# against, say, --no-dns).
 
 set -u
 
@@ -46,8 +59,9 @@ E2E_INETUTILS=/usr/bin/inetutils-talk
 E2E_A=talke2ea
 E2E_B=talke2eb
 E2E_C=talke2ec
+E2E_D=talke2ed
 # shellcheck disable=SC2034 # for the scripts
-A=$E2E_A B=$E2E_B C=$E2E_C
+A=$E2E_A B=$E2E_B C=$E2E_C D=$E2E_D
 # shellcheck disable=SC2034
 E2E_CLIENTS="netkit inetutils"
 # The prompt shows bash's command number and the last exit status, so
@@ -60,9 +74,16 @@ E2E_N=0			# TAP test number
 E2E_FAILS=0
 E2E_CASE_BROKEN=	# set by a failed check: later checks of the case skip
 E2E_SERVERS=()		# users whose tmux server is running
-E2E_DAEMON_PID=
+E2E_DAEMON_PID=		# the talkd started last
+E2E_DAEMONS=()		# every talkd started
 E2E_DIR=
-E2E_JOURNAL_MARK=0	# journal lines before the current case
+declare -A E2E_JOURNAL_MARK	# journal file -> its lines before the current case
+E2E_HOST=		# the host daemon and journal helpers act on ("": this namespace)
+E2E_HOSTS=()		# the hosts of e2e_two_hosts
+declare -A E2E_HOST_PID		# host -> the process holding its namespaces
+declare -A E2E_USER_HOST	# user -> the host the user lives on
+E2E_YTALK=		# YTalk, once e2e_need_ytalk found it
+E2E_YTALK_WHY=		# why not, otherwise
 
 # ---- TAP -----------------------------------------------------------------------
 
@@ -77,6 +98,12 @@ e2e_missing() {
 }
 
 e2e_plan() { echo "1..$1"; }
+
+# e2e_skip DESCRIPTION REASON: a TAP test that did not run.
+e2e_skip() {
+	E2E_N=$((E2E_N + 1))
+	echo "ok $E2E_N - $1 # SKIP $2"
+}
 
 # e2e_check DESCRIPTION COMMAND [ARG...]: one TAP test.  After a failure in
 # the current case the rest of the case is skipped, so a broken daemon
@@ -101,8 +128,11 @@ e2e_check() {
 }
 
 e2e_case() {
+	local j
 	E2E_CASE_BROKEN=
-	E2E_JOURNAL_MARK=$(e2e_journal_lines)
+	for j in "$E2E_DIR"/journal "$E2E_DIR"/*/journal; do
+		[ -f "$j" ] && E2E_JOURNAL_MARK[$j]=$(wc -l <"$j")
+	done
 	echo "# --- $*"
 }
 
@@ -115,16 +145,17 @@ e2e_dump() {
 			e2e_screen "$u" "$w" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}'
 		done
 	done 2>&1 | e2e_diag
-	{
-		echo "--- utmp:"
-		utmpdump /run/utmp 2>/dev/null
-		if [ -n "$E2E_DIR" ]; then
-			echo "--- daemon log (last 40 lines):"
-			tail -n 40 "$E2E_DIR/talkd.log" 2>/dev/null
-			echo "--- journal (last 20 lines):"
-			tail -n 20 "$E2E_DIR/journal" 2>/dev/null
-		fi
-	} 2>&1 | e2e_diag
+	local h
+	for h in "" "${E2E_HOSTS[@]}"; do
+		[ -z "$h" ] && [ ${#E2E_HOSTS[@]} -gt 0 ] && continue
+		echo "--- utmp${h:+ of $h}:"
+		e2e_at "$h" utmpdump /run/utmp 2>/dev/null
+		[ -n "$E2E_DIR" ] || continue
+		echo "--- daemon log${h:+ of $h} (last 40 lines):"
+		tail -n 40 "$E2E_DIR${h:+/$h}/talkd.log" 2>/dev/null
+		echo "--- journal${h:+ of $h} (last 20 lines):"
+		tail -n 20 "$E2E_DIR${h:+/$h}/journal" 2>/dev/null
+	done 2>&1 | e2e_diag
 }
 
 # ---- bounded waits -------------------------------------------------------------
@@ -163,7 +194,7 @@ e2e_enter() {
 	local c
 	if [ "${TALKD_E2E_INSIDE:-}" != 1 ]; then
 		[ "$(id -u)" = 0 ] || e2e_skip_all "needs root (namespaces, test users, port 518)"
-		for c in unshare tmux runuser useradd ip ss utmpdump awk; do
+		for c in unshare nsenter tmux runuser useradd ip ss utmpdump awk; do
 			command -v "$c" >/dev/null || e2e_missing "no $c"
 		done
 		[ -x "$E2E_NETKIT" ] || e2e_missing "no $E2E_NETKIT (Debian package talk)"
@@ -184,19 +215,14 @@ e2e_enter() {
 	chmod 0755 "$E2E_DIR"
 	mkdir -m 1777 "$E2E_DIR/tmux"
 	e2e_setup_ns || { echo "Bail out! cannot set up the namespace"; exit 1; }
-	e2e_users "$E2E_A" "$E2E_B" "$E2E_C" || { echo "Bail out! cannot create test users"; exit 1; }
+	e2e_users "$E2E_A" "$E2E_B" "$E2E_C" "$E2E_D" || { echo "Bail out! cannot create test users"; exit 1; }
 }
 
 e2e_setup_ns() {
 	local ttygid host
 	ttygid=$(getent group tty | cut -d: -f3)
 	[ -n "$ttygid" ] || return 1
-	ip link set lo up || return 1
-	mount -t tmpfs -o mode=0755 e2e-run /run || return 1
-	if [ -d /var/run ] && [ ! -L /var/run ]; then
-		mount --bind /run /var/run || return 1
-	fi
-	install -m 0664 -o root -g utmp /dev/null /run/utmp || return 1
+	e2e_private_run || return 1
 	if [ -f /var/log/wtmp ]; then
 		install -m 0664 -o root -g utmp /dev/null "$E2E_DIR/wtmp" &&
 			mount --bind "$E2E_DIR/wtmp" /var/log/wtmp || return 1
@@ -213,6 +239,84 @@ e2e_setup_ns() {
 		echo "$E2E_HOST_ADDR	$host"
 	} >"$E2E_DIR/hosts" && mount --bind "$E2E_DIR/hosts" /etc/hosts || return 1
 	[ "$(getent hosts "$host" | awk '{ print $1 }')" = "$E2E_HOST_ADDR" ]
+}
+
+# Loopback up, and a private /run (also on /var/run) with an empty utmp.
+e2e_private_run() {
+	ip link set lo up || return 1
+	mount -t tmpfs -o mode=0755 e2e-run /run || return 1
+	if [ -d /var/run ] && [ ! -L /var/run ]; then
+		mount --bind /run /var/run || return 1
+	fi
+	install -m 0664 -o root -g utmp /dev/null /run/utmp
+}
+
+# ---- two hosts -------------------------------------------------------------------
+
+# e2e_at HOST COMMAND [ARG...]: run an external command on HOST (in its
+# network, UTS and mount namespaces); HOST "" is this namespace.
+e2e_at() {
+	local at
+	e2e_at_args "$1"
+	shift
+	"${at[@]}" "$@"
+}
+
+# e2e_at_args HOST: set the caller's array `at` to what runs a command
+# there (for a command started in the background, whose pid must be its own).
+e2e_at_args() {
+	at=()
+	[ -z "$1" ] || at=(nsenter -t "${E2E_HOST_PID[$1]}" -n -u -m --)
+}
+
+# e2e_two_hosts NAME1 ADDR1 NAME2 ADDR2: two hosts joined by a veth pair
+# (ADDRs on a /24 that exists only on that pair).  Each host's hosts file
+# names both hosts, as DNS would; its host name resolves to its veth
+# address, not to loopback.
+e2e_two_hosts() {
+	local h a i=0 pid
+	ip link add e2e-veth1 type veth peer name e2e-veth2 || return 1
+	for h in "$1" "$3"; do
+		i=$((i + 1))
+		a=$2
+		[ "$i" = 2 ] && a=$4
+		mkdir -m 0755 "$E2E_DIR/$h" || return 1
+		{
+			awk -v h="$(hostname)" '{ for (i = 2; i <= NF; i++) if ($i == h || index($i, h ".") == 1) next } { print }' /etc/hosts
+			printf '%s\t%s\n%s\t%s\n' "$2" "$1" "$4" "$3"
+		} >"$E2E_DIR/$h/hosts" && echo "$h" >"$E2E_DIR/$h/hostname" || return 1
+		unshare --net --uts --mount --propagation private -- sleep 100000 &
+		pid=$!
+		E2E_HOST_PID[$h]=$pid
+		E2E_HOSTS+=("$h")
+		e2e_wait 5 e2e_own_net "$pid" || return 1
+		ip link set "e2e-veth$i" netns "$pid" || return 1
+		e2e_at "$h" bash -c "$(declare -f e2e_private_run e2e_host_setup); e2e_host_setup $h $a $i $E2E_DIR/$h" ||
+			return 1
+	done
+}
+
+# The holder has its own network namespace by now.
+e2e_own_net() { [ "$(readlink "/proc/$1/ns/net")" != "$(readlink /proc/self/ns/net)" ]; }
+
+# (run on the host) e2e_host_setup NAME ADDR VETH-NUMBER FOLDER
+e2e_host_setup() {
+	hostname "$1" &&
+		e2e_private_run &&
+		mount --bind "$4/hosts" /etc/hosts &&
+		mount --bind "$4/hostname" /etc/hostname &&
+		ip addr add "$2/24" dev "e2e-veth$3" &&
+		ip link set "e2e-veth$3" up &&
+		[ "$(getent hosts "$1" | awk '{ print $1 }')" = "$2" ]
+}
+
+e2e_stop_hosts() {
+	local h
+	for h in "${E2E_HOSTS[@]}"; do
+		kill "${E2E_HOST_PID[$h]}" 2>/dev/null
+		wait "${E2E_HOST_PID[$h]}" 2>/dev/null
+	done
+	E2E_HOSTS=()
 }
 
 # Test users: created once and left for the next run, without a
@@ -232,6 +336,7 @@ e2e_cleanup() {
 		e2e_stop_session "$u"
 	done
 	e2e_stop_daemon
+	e2e_stop_hosts
 	if [ "$E2E_FAILS" -gt 0 ] || [ "${E2E_KEEP:-}" = 1 ]; then
 		echo "# test folder kept: $E2E_DIR"
 	elif [ -n "$E2E_DIR" ]; then
@@ -244,15 +349,23 @@ e2e_cleanup() {
 # ---- the daemon ----------------------------------------------------------------
 
 e2e_daemon_up() {
-	kill -0 "$E2E_DAEMON_PID" 2>/dev/null && ss -Hlun 'sport = :518' | grep -q .
+	kill -0 "$E2E_DAEMON_PID" 2>/dev/null && e2e_at "$E2E_HOST" ss -Hlun 'sport = :518' | grep -q .
 }
 
+# The folder of the daemon of host $E2E_HOST (journal, state, log).
+e2e_hdir() { echo "$E2E_DIR${E2E_HOST:+/$E2E_HOST}"; }
+
+# e2e_start_daemon [TALKD-OPTION...]: talkd on host $E2E_HOST.
 e2e_start_daemon() {
-	mkdir -p "$E2E_DIR/state"
-	"$TALKD_BUILD/talkd" --foreground --listen 0.0.0.0:518 \
-		--journal "$E2E_DIR/journal" --state-dir "$E2E_DIR/state" \
-		--utmp /run/utmp --user nobody "$@" >>"$E2E_DIR/talkd.log" 2>&1 &
+	local d at
+	d=$(e2e_hdir)
+	mkdir -p "$d/state"
+	e2e_at_args "$E2E_HOST"
+	"${at[@]}" "$TALKD_BUILD/talkd" --foreground --listen 0.0.0.0:518 \
+		--journal "$d/journal" --state-dir "$d/state" \
+		--utmp /run/utmp --user nobody ${E2E_TALKD_OPTS:-} "$@" >>"$d/talkd.log" 2>&1 &
 	E2E_DAEMON_PID=$!
+	E2E_DAEMONS+=("$E2E_DAEMON_PID")
 	e2e_wait 10 e2e_daemon_up
 }
 
@@ -262,11 +375,13 @@ e2e_daemon_step() {
 }
 
 e2e_stop_daemon() {
-	[ -n "$E2E_DAEMON_PID" ] || return 0
-	kill "$E2E_DAEMON_PID" 2>/dev/null
-	e2e_wait 5 e2e_gone "$E2E_DAEMON_PID" ||
-		kill -KILL "$E2E_DAEMON_PID" 2>/dev/null
-	wait "$E2E_DAEMON_PID" 2>/dev/null
+	local pid
+	for pid in "${E2E_DAEMONS[@]}"; do
+		kill "$pid" 2>/dev/null
+		e2e_wait 5 e2e_gone "$pid" || kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	E2E_DAEMONS=()
 	E2E_DAEMON_PID=
 }
 
@@ -285,7 +400,7 @@ e2e_shell() { echo "env PS1='$E2E_PS1' bash --noprofile --norc -i"; }
 e2e_session() {
 	local u=$1 home
 	home=$(getent passwd "$u" | cut -d: -f6)
-	runuser -u "$u" -- env -i HOME="$home" USER="$u" LOGNAME="$u" \
+	e2e_at "${E2E_USER_HOST[$u]:-}" runuser -u "$u" -- env -i HOME="$home" USER="$u" LOGNAME="$u" \
 		SHELL=/bin/bash PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 \
 		HISTFILE=/dev/null TMUX_TMPDIR="$E2E_DIR/tmux" \
 		tmux -L e2e -f /dev/null start-server \; \
@@ -314,7 +429,7 @@ e2e_window_ready() {
 }
 
 e2e_in_utmp() {
-	who | awk -v u="$1" -v l="$2" '$1 == u && $2 == l { f = 1 } END { exit !f }'
+	e2e_at "${E2E_USER_HOST[$1]:-}" who | awk -v u="$1" -v l="$2" '$1 == u && $2 == l { f = 1 } END { exit !f }'
 }
 
 e2e_stop_session() {
@@ -334,10 +449,13 @@ e2e_stop_session() {
 # End every session of a case and forget their utmp entries.
 e2e_end_case() {
 	local u
+	local h
 	for u in "${E2E_SERVERS[@]}"; do
 		e2e_stop_session "$u"
 	done
-	: >/run/utmp
+	for h in "" "${E2E_HOSTS[@]}"; do
+		e2e_at "$h" truncate -s 0 /run/utmp
+	done
 }
 
 e2e_tty() { e2e_tmux "$1" display-message -p -t "=e2e:$2" '#{pane_tty}'; }
@@ -369,26 +487,56 @@ e2e_running() { [ "$(e2e_command "$1" "$2")" = "$3" ]; }
 
 # ---- clients -------------------------------------------------------------------
 
-# e2e_client NAME: the program of a client (netkit or inetutils).
+# e2e_client NAME: the program of a client (netkit, inetutils or ytalk).
 e2e_client() {
 	case $1 in
 	netkit) echo "$E2E_NETKIT" ;;
 	inetutils) echo "$E2E_INETUTILS" ;;
+	ytalk) [ -n "$E2E_YTALK" ] && echo "$E2E_YTALK" ;;
 	*) return 1 ;;
 	esac
+}
+
+# e2e_need_ytalk: find YTalk ($YTALK, else the one make built from
+# ../shared/clients/) and copy it where the test users can run it; else
+# set E2E_YTALK_WHY and fail.
+e2e_need_ytalk() {
+	local y=${YTALK:-$TALKD_BUILD/ytalk/ytalk}
+	if [ ! -x "$y" ]; then
+		if [ -n "${YTALK:-}" ]; then
+			E2E_YTALK_WHY="no YTalk: YTALK=$YTALK is not executable"
+		else
+			E2E_YTALK_WHY="no YTalk: $y not built (make builds it from ../shared/clients/ytalk-3.3.0.tar.gz, absent here; or set YTALK=/path/to/ytalk)"
+		fi
+		return 1
+	fi
+	if ! "$y" -v 2>&1 | grep -q '^YTalk '; then
+		E2E_YTALK_WHY="no YTalk: $y -v does not print a YTalk version"
+		return 1
+	fi
+	mkdir -p -m 0755 "$E2E_DIR/bin" && install -m 0755 "$y" "$E2E_DIR/bin/ytalk" || return 1
+	E2E_YTALK=$E2E_DIR/bin/ytalk
+	echo "# YTalk: $y ($("$y" -v 2>&1))"
 }
 
 # e2e_talk CLIENT USER WINDOW ARG...: start a client in a window and wait
 # until it runs (or has already ended: a refused call may end at once).
 declare -A E2E_NEXT_PROMPT
 e2e_talk() {
-	local prog u=$2 w=$3 n
+	local prog u=$2 w=$3
 	prog=$(e2e_client "$1") || return 1
 	shift 3
+	e2e_run "$u" "$w" "${prog##*/}" "$prog $*"
+}
+
+# e2e_run USER WINDOW NAME COMMAND-LINE: type a command line that runs
+# program NAME, and wait until it runs or has ended.
+e2e_run() {
+	local u=$1 w=$2 n
 	n=$(e2e_prompt_number "$u" "$w") || return 1
 	E2E_NEXT_PROMPT[$u:$w]=$((n + 1))
-	e2e_type "$u" "$w" "$prog $*" &&
-		e2e_wait "$E2E_TIMEOUT" e2e_started "$u" "$w" "$(basename "$prog")"
+	e2e_type "$u" "$w" "$4" &&
+		e2e_wait "$E2E_TIMEOUT" e2e_started "$u" "$w" "$3"
 }
 
 # The number of the last prompt on the screen.
@@ -423,17 +571,18 @@ e2e_ends_sane() { e2e_hang_up "$1" "$2" && e2e_tty_sane "$1" "$2"; }
 # e2e_banner_for USER WINDOW CALLER: the daemon's banner for CALLER shows,
 # its lines as the spec words them: "Message from Talk_Daemon@<this host>
 # at <h>:<mm> ...", "talk: connection requested by CALLER@<host>." and
-# "talk: respond with:  talk CALLER@<host>", the same <host> in both.
+# "talk: respond with:  talk CALLER@<host>", the same <host> in both (and
+# that of E2E_BANNER_HOST when set).
 e2e_banner_for() { e2e_wait "${4:-$E2E_TIMEOUT}" e2e_banner_now "$@"; }
 
 e2e_banner_now() {
 	local scr me h1 h2
 	scr=$(e2e_screen "$1" "$2") || return 1
-	me=$(hostname | sed -e 's/[].[\*^$]/\\&/g')
+	me=$(e2e_at "${E2E_USER_HOST[$1]:-}" hostname | sed -e 's/[].[\*^$]/\\&/g')
 	grep -qE "^Message from Talk_Daemon@$me at ([0-9]|1[0-9]|2[0-3]):[0-5][0-9] \.\.\. *\$" <<<"$scr" || return 1
 	h1=$(sed -n -e "s/^talk: connection requested by $3@\([^ ]*\)\. *\$/\1/p" <<<"$scr" | tail -n 1)
 	h2=$(e2e_respond_host "$3" <<<"$scr")
-	[ -n "$h1" ] && [ "$h1" = "$h2" ]
+	[ -n "$h1" ] && [ "$h1" = "$h2" ] && [ "$h1" = "${E2E_BANNER_HOST:-$h1}" ]
 }
 
 e2e_respond_host() { sed -n -e "s/^talk: respond with:  talk $1@\([^ ]*\) *\$/\1/p" | tail -n 1; }
@@ -475,17 +624,17 @@ e2e_line_reaches() {
 # answers.
 e2e_journal_has() { e2e_wait 5 e2e_journal_count "$@"; }
 e2e_journal_count() {
-	local event=$1 count=$2 answer=${3:-} recs t
+	local event=$1 count=$2 answer=${3:-} recs t j
 	shift 2
 	[ $# -gt 0 ] && shift
-	recs=$(tail -n +$((E2E_JOURNAL_MARK + 1)) "$E2E_DIR/journal" 2>/dev/null |
+	j=$(e2e_hdir)/journal
+	recs=$(tail -n +$((${E2E_JOURNAL_MARK[$j]:-0} + 1)) "$j" 2>/dev/null |
 		grep -F "\"event\":\"$event\"" | grep -F "\"answer\":\"$answer")
 	for t in "$@"; do
 		recs=$(grep -F -- "$t" <<<"$recs")
 	done
 	[ "$(grep -c . <<<"$recs")" -ge "$count" ]
 }
-e2e_journal_lines() { wc -l 2>/dev/null <"$E2E_DIR/journal" || echo 0; }
 
 # e2e_no_banner USER WINDOW: no daemon banner on that screen.
 e2e_no_banner() { ! e2e_screen_has "$1" "$2" "Talk_Daemon"; }
@@ -495,4 +644,68 @@ e2e_no_banner() { ! e2e_screen_has "$1" "$2" "Talk_Daemon"; }
 # itself shows ok-$((6*7))).
 e2e_sh() {
 	e2e_type "$1" "$2" "$3 && echo ok-\$((6*7))" && e2e_see "$1" "$2" "ok-42"
+}
+
+# ---- what each client shows ------------------------------------------------------
+
+# e2e_shows CLIENT USER WINDOW STATE [PEER]: wait until the client there
+# shows STATE: waiting (for the callee), connected (to PEER), closed (the
+# peer hung up: netkit and GNU say so; YTalk, its last peer gone, exits),
+# refused (the answer FAILED).
+e2e_shows() {
+	local c=$1 u=$2 w=$3
+	case $c:$4 in
+	ytalk:waiting) e2e_see "$u" "$w" "[Waiting for connection...]" ;;
+	ytalk:connected) e2e_see "$u" "$w" "= $5@" ;;
+	ytalk:closed) e2e_client_done "$u" "$w" ;;
+	*:waiting) e2e_see "$u" "$w" "[Waiting for your party to respond]" ;;
+	*:connected) e2e_see "$u" "$w" "[Connection established]" ;;
+	*:closed) e2e_see "$u" "$w" "[Connection closed" ;;
+	ytalk:refused) e2e_see "$u" "$w" "$5@" && e2e_see "$u" "$w" "not logged in" ;;
+	*:refused) e2e_see "$u" "$w" "[Target machine is too confused to talk to us]" ;;
+	*) return 1 ;;
+	esac
+}
+
+# e2e_conversation CA UA CB UB N [CALLEE]: E2E_CONV_STEPS checks.  UA runs
+# client CA with `talk CALLEE` (default UB); UB's window 0 shows the banner;
+# UB runs client CB with the banner's `talk UA@HOST`; both are connected; a
+# line typed on each side (tagged N) shows on the other; Ctrl-C ends UA's
+# client, UB's sees the connection closed and ends; both terminals are
+# restored; the journal of host $E2E_HOST (the callee's) has the ring.
+E2E_CONV_STEPS=15
+e2e_conversation() {
+	local ca=$1 ua=$2 cb=$3 ub=$4 n=$5 callee=${6:-$4} p="$1->$3:"
+	e2e_check "$p $ua and $ub are logged in (utmp)" e2e_sessions "$ua" "$ub"
+	e2e_check "$p $ua runs talk $callee" e2e_talk "$ca" "$ua" 0 "$callee"
+	e2e_check "$p $ub's terminal shows the banner${E2E_BANNER_HOST:+ naming $ua@$E2E_BANNER_HOST}" \
+		e2e_banner_for "$ub" 0 "$ua"
+	e2e_check "$p $ua waits for its party" e2e_shows "$ca" "$ua" 0 waiting
+	echo "# the banner says: talk $(e2e_respond "$ub" 0 "$ua")"
+	e2e_check "$p $ub answers with the banner's talk $ua@HOST" \
+		eval 'e2e_talk "$cb" "$ub" 0 "$(e2e_respond "$ub" 0 "$ua")"'
+	e2e_check "$p $ua is connected" e2e_shows "$ca" "$ua" 0 connected "$ub"
+	e2e_check "$p $ub is connected" e2e_shows "$cb" "$ub" 0 connected "$ua"
+	e2e_check "$p $ua's line shows on $ub's screen" \
+		e2e_line_reaches "$ua" 0 "$ub" 0 "hello from $ua $n"
+	e2e_check "$p $ub's line shows on $ua's screen" \
+		e2e_line_reaches "$ub" 0 "$ua" 0 "and back from $ub $n"
+	e2e_check "$p Ctrl-C ends $ua's client" e2e_hang_up "$ua" 0
+	e2e_check "$p $ub's client sees the connection closed" e2e_shows "$cb" "$ub" 0 closed
+	e2e_check "$p $ub's client exits" e2e_hang_up "$ub" 0
+	e2e_check "$p $ua's terminal is restored" e2e_tty_sane "$ua" 0
+	e2e_check "$p $ub's terminal is restored" e2e_tty_sane "$ub" 0
+	e2e_check "$p the journal${E2E_HOST:+ of $E2E_HOST} has an announce.rung record" \
+		e2e_journal_has announce.rung 1 SUCCESS
+}
+
+# e2e_pairs "CA:CB ...": a case per pair of clients, A calling B.
+e2e_pairs() {
+	local pair n=0
+	for pair in $1; do
+		n=$((n + 1))
+		e2e_case "${pair%:*} client calls, ${pair#*:} client answers"
+		e2e_conversation "${pair%:*}" "$E2E_A" "${pair#*:}" "$E2E_B" "$n"
+		e2e_end_case
+	done
 }
