@@ -10,7 +10,6 @@ struct privsep {
 int  privsep_resolve(const char *user, struct privsep *);
 /* When root: setgroups(tty), setresgid, setresuid, verify, no_new_privs. */
 void privsep_drop(const struct privsep *);
-#endif
 
 /* ---- opener.c: ~/.talkrc through a CAP_DAC_READ_SEARCH-only process ---- */
 enum opener_status {
@@ -25,3 +24,5 @@ enum opener_status {
 int opener_start(const struct privsep *, pid_t *pid);
 enum opener_status opener_open(int chan, const char *user, int timeout_ms,
 	    int *fd, uid_t *uid, gid_t *gid);
+
+#endif

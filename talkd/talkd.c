@@ -1,5 +1,6 @@
 /*
- * talkd: options, sockets, privilege drop and the receive loop.
+ * talkd: options, sockets and the receive loop; main() is set-up, loop and
+ * tear-down.  The privilege drop itself is privsep.c's.
  *
  * Modes: inetd/xinetd wait-mode (the UDP socket on fd 0, exit after the
  * idle timeout), systemd socket activation (LISTEN_FDS), or standalone
@@ -316,11 +317,11 @@ handle_one(struct server *s, int fd, int64_t now, int64_t *last_msg)
 
 	switch (proto_decode(buf, (size_t)n, &m, &ans, &why)) {
 	case PROTO_DROP:
-		process_malformed(s, &src, why, NULL, now);
+		process_malformed(s, &src, why, -1, now);
 		return 1;
 	case PROTO_REPLY:
 		*last_msg = now;
-		process_malformed(s, &src, why, proto_answer_str(ans), now);
+		process_malformed(s, &src, why, (int)ans, now);
 		memset(&r, 0, sizeof(r));
 		r.vers = TALK_VERSION;
 		r.type = m.type;
@@ -402,83 +403,84 @@ state_path(const char *dir, const char *name)
 	return p;
 }
 
-int
-main(int argc, char **argv)
-{
+/* Everything main() sets up and tears down. */
+struct daemon {
 	struct opts o;
 	struct server s;
 	struct privsep ps;
+	int socks[MAX_SOCKS];
+	size_t nsocks;
+	int inherited;
+	char *journal_path, *cache_path;
+	int opener;
+	pid_t opener_pid;
+	int64_t last_msg;
+};
+
+/* -n: check the configuration and exit. */
+static int
+check_only(struct daemon *d)
+{
+	struct opts *o = &d->o;
+	struct policy *p;
+	int cache_required = o->acl_cache != NULL;
+
+	if ((p = policy_new(o->acl_file ? NULL : d->cache_path,
+	    cache_required, o->acl_file, o->strict, -1, NULL)) == NULL) {
+		fprintf(stderr, "talkd: configuration invalid\n");
+		return 1;
+	}
+	policy_free(p);
+	printf("configuration OK\n");
+	return 0;
+}
+
+/*
+ * Set-up, in the order the privilege drop needs: tables, sockets, journal
+ * and opener while root, then the drop, then what runs unprivileged.
+ */
+static void
+setup(struct daemon *d)
+{
+	struct opts *o = &d->o;
+	struct server *s = &d->s;
 	struct table_limits lim;
 	struct sigaction sa;
-	struct pollfd pfd[MAX_POLL];
-	int socks[MAX_SOCKS], inherited;
-	size_t nsocks, i;
-	int64_t last_msg, idle_ms;
-	char *journal_path, *cache_path;
-	int cache_required, opener;
-	pid_t opener_pid;
+	int cache_required = o->acl_cache != NULL;
 
-	parse_opts(argc, argv, &o);
-	log_init(o.foreground, o.verbose);
-	memset(&s, 0, sizeof(s));
-	s.logging = o.logging;
-
-	if (privsep_resolve(o.user, &ps) < 0 && geteuid() == 0)
-		fatalx("cannot find an unprivileged user to run as "
-		    "(--user NAME)");
-	if (o.ttl < 60)
-		log_warnx("-r %ld: clients refresh invitations every 30 "
-		    "seconds; less than 60 drops live invitations", o.ttl);
-	cache_required = o.acl_cache != NULL;
-	cache_path = o.acl_cache ? strdup(o.acl_cache) :
-	    state_path(o.state_dir, "acl.cache");
-	if (o.acl_file && o.acl_cache)
-		fatalx("-a and --acl-cache both name a site policy; use one");
-	if (o.check_only) {
-		if ((s.policy = policy_new(o.acl_file ? NULL : cache_path,
-		    cache_required, o.acl_file, o.strict, -1, NULL)) == NULL) {
-			fprintf(stderr, "talkd: configuration invalid\n");
-			return 1;
-		}
-		policy_free(s.policy);
-		free(cache_path);
-		printf("configuration OK\n");
-		return 0;
-	}
-
-	lim.max_entries = (size_t)o.max_invites;
-	lim.max_per_source = (size_t)o.max_per_source;
-	lim.ttl_ms = (int64_t)o.ttl * 1000;
-	if ((s.table = table_new(&lim)) == NULL ||
-	    (s.ringer = ringer_new(64, (int64_t)o.ring_timeout * 1000)) ==
-	    NULL || (s.utmp = utmp_cache_new(o.utmp)) == NULL)
+	lim.max_entries = (size_t)o->max_invites;
+	lim.max_per_source = (size_t)o->max_per_source;
+	lim.ttl_ms = (int64_t)o->ttl * 1000;
+	if ((s->table = table_new(&lim)) == NULL ||
+	    (s->ringer = ringer_new(64, (int64_t)o->ring_timeout * 1000)) ==
+	    NULL || (s->utmp = utmp_cache_new(o->utmp)) == NULL)
 		fatal("out of memory");
-	if (gethostname(s.hostname, sizeof(s.hostname) - 1) < 0)
-		memcpy(s.hostname, "localhost", sizeof("localhost"));
+	if (gethostname(s->hostname, sizeof(s->hostname) - 1) < 0)
+		memcpy(s->hostname, "localhost", sizeof("localhost"));
 
-	nsocks = open_sockets(&o, socks, &inherited);
-	if (!inherited && !o.idle_set)
-		o.idle = 0;		/* standalone: no idle exit */
-	ensure_state_dir(o.state_dir, &ps);
-	journal_path = o.journal ? strdup(o.journal) :
-	    state_path(o.state_dir, "journal");
-	if ((s.journal = journal_open(journal_path)) == NULL)
+	d->nsocks = open_sockets(o, d->socks, &d->inherited);
+	if (!d->inherited && !o->idle_set)
+		o->idle = 0;		/* standalone: no idle exit */
+	ensure_state_dir(o->state_dir, &d->ps);
+	d->journal_path = o->journal ? strdup(o->journal) :
+	    state_path(o->state_dir, "journal");
+	if ((s->journal = journal_open(d->journal_path)) == NULL)
 		fatal("journal");
 	if (geteuid() == 0)
-		journal_chown(s.journal, ps.uid);
+		journal_chown(s->journal, d->ps.uid);
 
-	opener = opener_start(&ps, &opener_pid);
-	if ((s.pw = pwcache_new(1024, 30000)) == NULL)
+	d->opener = opener_start(&d->ps, &d->opener_pid);
+	if ((s->pw = pwcache_new(1024, 30000)) == NULL)
 		fatal("out of memory");
-	if ((s.policy = policy_new(o.acl_file ? NULL : cache_path,
-	    cache_required, o.acl_file, o.strict, opener, s.pw)) == NULL)
+	if ((s->policy = policy_new(o->acl_file ? NULL : d->cache_path,
+	    cache_required, o->acl_file, o->strict, d->opener, s->pw)) == NULL)
 		fatalx("no usable site policy; refusing to start");
 
-	privsep_drop(&ps);
+	privsep_drop(&d->ps);
 	if (chdir("/") < 0)
 		fatal("chdir /");
-	if ((s.resolver = resolver_new(o.dns, (int)o.dns_timeout_ms, 256)) ==
-	    NULL)
+	if ((s->resolver = resolver_new(o->dns, (int)o->dns_timeout_ms,
+	    256)) == NULL)
 		fatal("out of memory");
 
 	memset(&sa, 0, sizeof(sa));
@@ -491,55 +493,80 @@ main(int argc, char **argv)
 
 	{
 		struct jrec r = { .event = "daemon.start", .is_new = -1,
-		    .msg = inherited ? "inherited socket" : "standalone" };
-		journal_write(s.journal, &r);
+		    .msg = d->inherited ? "inherited socket" : "standalone" };
+		journal_write(s->journal, &r);
 	}
 	log_info("started; %zu socket(s), idle timeout %ld s, request "
-	    "ttl %ld s", nsocks, o.idle, o.ttl);
+	    "ttl %ld s", d->nsocks, o->idle, o->ttl);
+}
 
-	idle_ms = o.idle * 1000;
-	last_msg = now_ms();
+/* Housekeeping between wakeups; 0 when the daemon should exit (idle). */
+static int
+housekeeping(struct daemon *d, int64_t now)
+{
+	struct server *s = &d->s;
+
+	if (got_hup) {
+		got_hup = 0;
+		journal_reopen(s->journal);
+		policy_reload(s->policy, now, 1);
+		log_info("SIGHUP: journal reopened, policy reloaded");
+	}
+	process_expire(s, now);
+	process_flush_malformed(s, now, 0);
+	policy_reload(s->policy, now, 0);
+	if (d->o.idle > 0 && now - d->last_msg >= d->o.idle * 1000 &&
+	    ringer_pending(s->ringer) == 0) {
+		log_info("idle for %ld s, exiting", d->o.idle);
+		return 0;
+	}
+	return 1;
+}
+
+/* How long poll() may sleep: the nearest timer. */
+static int
+poll_timeout(struct daemon *d, int64_t now)
+{
+	struct server *s = &d->s;
+	int64_t timeout = d->o.tick * 1000;
+	size_t i;
+
+	if (!d->o.acl_file)	/* watch the policy cache once a second */
+		timeout = min_timeout(timeout, 1000);
+	timeout = min_timeout(timeout, table_next_expiry(s->table, now));
+	timeout = min_timeout(timeout, ringer_next_deadline(s->ringer, now));
+	if (d->o.idle > 0)
+		timeout = min_timeout(timeout, d->last_msg + d->o.idle * 1000 -
+		    now);
+	for (i = 0; i < sizeof(s->bad) / sizeof(s->bad[0]); i++)
+		if (s->bad[i].count)
+			timeout = min_timeout(timeout, 1000);
+	if (timeout < 0)
+		timeout = 0;
+	return (int)(timeout > INT_MAX ? INT_MAX : timeout);
+}
+
+static void
+loop(struct daemon *d)
+{
+	struct server *s = &d->s;
+	struct pollfd pfd[MAX_POLL];
+	size_t np, nr, i;
+
+	d->last_msg = now_ms();
 	while (!got_quit) {
-		int64_t now = now_ms(), timeout;
-		size_t np, nr;
+		int64_t now = now_ms();
 		int rc;
 
-		if (got_hup) {
-			got_hup = 0;
-			journal_reopen(s.journal);
-			policy_reload(s.policy, now_ms(), 1);
-			log_info("SIGHUP: journal reopened, policy reloaded");
-		}
-		process_expire(&s, now);
-		process_flush_malformed(&s, now, 0);
-		policy_reload(s.policy, now, 0);
-		if (idle_ms > 0 && now - last_msg >= idle_ms &&
-		    ringer_pending(s.ringer) == 0) {
-			log_info("idle for %ld s, exiting", o.idle);
+		if (!housekeeping(d, now))
 			break;
-		}
-
-		for (np = 0; np < nsocks; np++) {
-			pfd[np].fd = socks[np];
+		for (np = 0; np < d->nsocks; np++) {
+			pfd[np].fd = d->socks[np];
 			pfd[np].events = POLLIN;
 			pfd[np].revents = 0;
 		}
-		nr = ringer_pollfds(s.ringer, pfd + np, MAX_POLL - np);
-		timeout = o.tick * 1000;
-		if (!o.acl_file)	/* watch the policy cache once a second */
-			timeout = min_timeout(timeout, 1000);
-		timeout = min_timeout(timeout, table_next_expiry(s.table, now));
-		timeout = min_timeout(timeout, ringer_next_deadline(s.ringer,
-		    now));
-		if (idle_ms > 0)
-			timeout = min_timeout(timeout, last_msg + idle_ms - now);
-		for (i = 0; i < sizeof(s.bad) / sizeof(s.bad[0]); i++)
-			if (s.bad[i].count)
-				timeout = min_timeout(timeout, 1000);
-		if (timeout < 0)
-			timeout = 0;
-		rc = poll(pfd, np + nr, (int)(timeout > INT_MAX ? INT_MAX :
-		    timeout));
+		nr = ringer_pollfds(s->ringer, pfd + np, MAX_POLL - np);
+		rc = poll(pfd, np + nr, poll_timeout(d, now));
 		if (rc < 0) {
 			if (errno != EINTR)
 				fatal("poll");
@@ -551,33 +578,73 @@ main(int argc, char **argv)
 			if (!(pfd[i].revents & POLLIN))
 				continue;
 			for (k = 0; k < BURST; k++)
-				if (!handle_one(&s, pfd[i].fd, now, &last_msg))
+				if (!handle_one(s, pfd[i].fd, now,
+				    &d->last_msg))
 					break;
 		}
-		ringer_service(s.ringer, pfd + np, nr, now);
+		ringer_service(s->ringer, pfd + np, nr, now);
 	}
+}
 
-	process_flush_malformed(&s, now_ms(), 1);
+static void
+teardown(struct daemon *d)
+{
+	struct server *s = &d->s;
+	size_t i;
+
+	process_flush_malformed(s, now_ms(), 1);
 	{
 		struct jrec r = { .event = "daemon.stop", .is_new = -1,
 		    .msg = got_quit ? "signal" : "idle" };
-		journal_write(s.journal, &r);
+		journal_write(s->journal, &r);
 	}
-	journal_close(s.journal);
-	resolver_free(s.resolver);
-	ringer_free(s.ringer);
-	table_free(s.table);
-	utmp_cache_free(s.utmp);
-	policy_free(s.policy);
-	pwcache_free(s.pw);
-	if (opener >= 0)
-		close(opener);		/* the opener sees EOF and exits */
-	if (opener_pid > 0)
-		waitpid(opener_pid, NULL, 0);
-	free(cache_path);
-	free(s.local);
-	free(journal_path);
-	for (i = 0; i < nsocks; i++)
-		close(socks[i]);
+	journal_close(s->journal);
+	resolver_free(s->resolver);
+	ringer_free(s->ringer);
+	table_free(s->table);
+	utmp_cache_free(s->utmp);
+	policy_free(s->policy);
+	pwcache_free(s->pw);
+	if (d->opener >= 0)
+		close(d->opener);	/* the opener sees EOF and exits */
+	if (d->opener_pid > 0)
+		waitpid(d->opener_pid, NULL, 0);
+	free(d->cache_path);
+	free(s->local);
+	free(d->journal_path);
+	for (i = 0; i < d->nsocks; i++)
+		close(d->socks[i]);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct daemon d;
+	struct opts *o = &d.o;
+	int rc;
+
+	parse_opts(argc, argv, o);
+	log_init(o->foreground, o->verbose);
+	d.s.logging = o->logging;
+	d.opener = -1;
+
+	if (privsep_resolve(o->user, &d.ps) < 0 && geteuid() == 0)
+		fatalx("cannot find an unprivileged user to run as "
+		    "(--user NAME)");
+	if (o->ttl < 60)
+		log_warnx("-r %ld: clients refresh invitations every 30 "
+		    "seconds; less than 60 drops live invitations", o->ttl);
+	if (o->acl_file && o->acl_cache)
+		fatalx("-a and --acl-cache both name a site policy; use one");
+	d.cache_path = o->acl_cache ? strdup(o->acl_cache) :
+	    state_path(o->state_dir, "acl.cache");
+	if (o->check_only) {
+		rc = check_only(&d);
+		free(d.cache_path);
+		return rc;
+	}
+	setup(&d);
+	loop(&d);
+	teardown(&d);
 	return 0;
 }

@@ -746,9 +746,9 @@ test_process_malformed_rate_limited(void **state)
 	assert_non_null(s.journal);
 	/* 100 short packets and 5 bad versions within one second. */
 	for (i = 0; i < 100; i++)
-		process_malformed(&s, &src, "short packet", NULL, 100000 + i);
+		process_malformed(&s, &src, "short packet", -1, 100000 + i);
 	for (i = 0; i < 5; i++)
-		process_malformed(&s, &src, "bad version", "BADVERSION",
+		process_malformed(&s, &src, "bad version", BADVERSION,
 		    100000 + i);
 	/* The first of each is written at once, the rest waits. */
 	assert_int_equal(read_lines(f->path, lines, 16), 2);
@@ -771,8 +771,8 @@ test_process_malformed_rate_limited(void **state)
 	/* Nothing pending: forcing writes nothing more. */
 	process_flush_malformed(&s, 101001, 1);
 	assert_int_equal(read_lines(f->path, lines, 16), 4);
-	process_malformed(&s, &src, "short packet", NULL, 101002);
-	process_malformed(&s, &src, "short packet", NULL, 101003);
+	process_malformed(&s, &src, "short packet", -1, 101002);
+	process_malformed(&s, &src, "short packet", -1, 101003);
 	process_flush_malformed(&s, 101004, 1);		/* at exit */
 	assert_int_equal(read_lines(f->path, lines, 16), 5);
 	assert_field(lines[4], "$.count", "2");
