@@ -187,7 +187,12 @@ struct jrec {				/* NULL or 0 fields are left out */
 	unsigned long count;
 };
 struct journal *journal_open(const char *path);	/* NULL path: off */
+/* A record; written at once, or at journal_commit() inside a batch. */
 void journal_write(struct journal *, const struct jrec *);
+/* Batch the records until journal_commit(), which writes them at once. */
+void journal_begin(struct journal *);
+void journal_commit(struct journal *);
+/* Switch to the path when it names a new file (SIGHUP); else keep on. */
 void journal_reopen(struct journal *);
 /* Give the journal to the user the daemon will run as (before the drop). */
 void journal_chown(struct journal *, uid_t);

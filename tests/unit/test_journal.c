@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -526,6 +528,70 @@ test_write_backlog_overflow_counts_lost(void **state)
 	journal_close(j);
 }
 
+static void
+test_batch_is_written_at_commit(void **state)
+{
+	struct jfix *f = *state;
+	static char lines[8][REC_MAX];
+	struct journal *j = journal_open(f->path);
+	struct jrec r = ev("lookup.miss", "x");
+	int i;
+
+	assert_non_null(j);
+	journal_begin(j);
+	for (i = 0; i < 3; i++)
+		journal_write(j, &r);
+	assert_int_equal(read_lines(f->path, lines, 8), 0);	/* not yet */
+	journal_commit(j);
+	assert_int_equal(read_lines(f->path, lines, 8), 3);
+	for (i = 0; i < 3; i++)
+		assert_seq(lines[i], (unsigned long long)i + 1);
+	journal_write(j, &r);		/* outside a batch: at once */
+	assert_int_equal(read_lines(f->path, lines, 8), 4);
+	journal_close(j);
+}
+
+/*
+ * A short write in the middle of a batch (the file size limit stands in
+ * for a full disk): the records that went out whole stay, the torn one is
+ * cut off the file, and it and the rest are written whole later, in order.
+ */
+static void
+test_batch_short_write_tears_nothing(void **state)
+{
+	struct jfix *f = *state;
+	static char lines[8][REC_MAX];
+	struct journal *j = journal_open(f->path);
+	struct jrec r = ev("lookup.miss", "x");
+	struct rlimit old, lim;
+	struct stat st;
+	void (*was)(int);
+	int i;
+
+	assert_non_null(j);
+	journal_write(j, &r);
+	assert_int_equal(stat(f->path, &st), 0);	/* one record's size */
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	was = signal(SIGXFSZ, SIG_IGN);
+	lim = old;
+	lim.rlim_cur = (rlim_t)(2 * st.st_size + st.st_size / 2);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	journal_begin(j);
+	for (i = 0; i < 3; i++)		/* 2 fits, 3 would tear, 4 not */
+		journal_write(j, &r);
+	journal_commit(j);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, was);
+	assert_int_equal(read_lines(f->path, lines, 8), 2);	/* whole */
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_size, (off_t)(2 * strlen(lines[0])));
+	journal_write(j, &r);
+	assert_int_equal(read_lines(f->path, lines, 8), 5);
+	for (i = 0; i < 5; i++)
+		assert_seq(lines[i], (unsigned long long)i + 1);
+	journal_close(j);
+}
+
 /*
  * A folder the daemon's user may not write: only meaningful without
  * root's override, so the writer runs in a child as nobody.  Plain checks
@@ -793,6 +859,8 @@ main(void)
 		T(test_write_backlog_until_path_works),
 		T(test_write_backlog_overflow_counts_lost),
 		T(test_write_unwritable_folder_as_nobody),
+		T(test_batch_is_written_at_commit),
+		T(test_batch_short_write_tears_nothing),
 		T(test_process_events),
 		T(test_process_malformed_rate_limited),
 #undef T
