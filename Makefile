@@ -73,7 +73,8 @@ ALL_LIBS   = $(LIBTALKD) $(LIBTALKCTL) $(LIBDB) $(LIBACL)
 # Debian packages: what building needs, and what the tests need on top.
 BUILD_PKGS = gcc make pkg-config libc6-dev libyaml-dev libpcre2-dev libsqlite3-dev
 TEST_PKGS  = libcmocka-dev perl clang libclang-rt-14-dev mandoc tmux talk \
-             inetutils-talk iproute2 util-linux passwd sqlite3 cppcheck libutempter0
+             inetutils-talk iproute2 util-linux passwd sqlite3 cppcheck libutempter0 \
+             strace
 
 .PHONY: all deps deps-build deps-test run check unit integration e2e fuzz-smoke bench \
         fuzz lint tools install clean test-update

@@ -28,7 +28,8 @@
 
 #define MAX_SOCKS	16
 #define MAX_POLL	(MAX_SOCKS + 64)
-#define BURST		64	/* packets read per socket per wakeup */
+#define BATCH		64	/* datagrams read per recvmmsg() */
+#define TICK_MS		1000	/* timers are served at least this often */
 
 static volatile sig_atomic_t got_quit, got_hup;
 
@@ -196,14 +197,22 @@ parse_hostport(const char *s, struct sockaddr_in *sin)
 	return 0;
 }
 
+/*
+ * Sockets stay blocking: with one socket the loop sleeps in recvmmsg()
+ * itself, which SO_RCVTIMEO wakes at least once a second for the timers.
+ * Every other receive and every send passes MSG_DONTWAIT.
+ */
 static void
 sock_setup(int fd)
 {
+	struct timeval tv = { TICK_MS / 1000, (TICK_MS % 1000) * 1000 };
 	int on = 1;
 
 	if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) < 0)
 		fatal("IP_PKTINFO");
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		fatal("SO_RCVTIMEO");
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
 		fatal("O_NONBLOCK");
 	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
@@ -280,83 +289,159 @@ open_sockets(const struct opts *o, int *socks, int *inherited)
 	return n;
 }
 
-/* Read one datagram, answer it from the address it reached. */
-static int
-handle_one(struct server *s, int fd, int64_t now, int64_t *last_msg)
+/*
+ * One batch: up to BATCH datagrams read with one recvmmsg(), each handled,
+ * their journal records written with one write(2), then the replies sent
+ * with one sendmmsg(), each from the address its request reached
+ * (IP_PKTINFO).  Records go out before replies.
+ */
+struct batch {
+	struct mmsghdr in[BATCH], out[BATCH];
+	struct iovec iniov[BATCH], outiov[BATCH];
+	struct sockaddr_in src[BATCH];
+	uint8_t buf[BATCH][CTL_MSG_SIZE + 1], reply[BATCH][CTL_RESP_SIZE];
+	union {
+		char c[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct cmsghdr align;
+	} incm[BATCH], outcm[BATCH];
+};
+
+static struct batch bt;
+
+static void
+batch_init(struct batch *b)
 {
-	uint8_t buf[CTL_MSG_SIZE + 1], out[CTL_RESP_SIZE];
-	char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
-	struct sockaddr_in src;
-	struct iovec iov = { buf, sizeof(buf) };
-	struct msghdr mh;
+	size_t i;
+
+	memset(b, 0, sizeof(*b));
+	for (i = 0; i < BATCH; i++) {
+		b->iniov[i].iov_base = b->buf[i];
+		b->iniov[i].iov_len = sizeof(b->buf[i]);
+		b->in[i].msg_hdr.msg_name = &b->src[i];
+		b->in[i].msg_hdr.msg_iov = &b->iniov[i];
+		b->in[i].msg_hdr.msg_iovlen = 1;
+		b->in[i].msg_hdr.msg_control = b->incm[i].c;
+		b->outiov[i].iov_len = CTL_RESP_SIZE;
+	}
+}
+
+/* The local address a datagram reached, from its IP_PKTINFO. */
+static int
+arrived_at(struct msghdr *mh, struct in_addr *at)
+{
 	struct cmsghdr *cm;
-	struct in_pktinfo *pi = NULL, reply_pi;
-	struct ctl_msg m;
-	struct ctl_resp r;
-	enum ctl_answer ans;
-	const char *why;
-	ssize_t n;
+	struct in_pktinfo pi;
 
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_name = &src;
-	mh.msg_namelen = sizeof(src);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof(cbuf);
-	if ((n = recvmsg(fd, &mh, MSG_TRUNC)) < 0) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			log_warn("recvmsg");
-		return 0;
-	}
-	if (mh.msg_namelen < sizeof(src) || src.sin_family != AF_INET)
-		return 1;
-	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO)
-			pi = (struct in_pktinfo *)CMSG_DATA(cm);
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm))
+		if (cm->cmsg_level == IPPROTO_IP &&
+		    cm->cmsg_type == IP_PKTINFO) {
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			*at = pi.ipi_addr;
+			return 1;
+		}
+	return 0;
+}
 
-	switch (proto_decode(buf, (size_t)n, &m, &ans, &why)) {
-	case PROTO_DROP:
-		process_malformed(s, &src, why, -1, now);
-		return 1;
-	case PROTO_REPLY:
-		*last_msg = now;
-		process_malformed(s, &src, why, (int)ans, now);
-		memset(&r, 0, sizeof(r));
-		r.vers = TALK_VERSION;
-		r.type = m.type;
-		r.answer = (uint8_t)ans;
-		break;
-	case PROTO_OK:
-		*last_msg = now;
-		process_request(s, &m, &src, &r, now);
-		break;
-	}
-	proto_encode_resp(&r, out);
+/* Queue reply k to request i's source, sent from where it arrived. */
+static void
+queue_reply(struct batch *b, size_t i, size_t k, const struct ctl_resp *r)
+{
+	struct msghdr *mh = &b->out[k].msg_hdr;
+	struct in_pktinfo pi;
+	struct cmsghdr *cm;
+	struct in_addr at;
 
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_name = &src;
-	mh.msg_namelen = sizeof(src);
-	iov.iov_base = out;
-	iov.iov_len = sizeof(out);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (pi) {
-		/* pi points into cbuf: take the address before reusing it. */
-		memset(&reply_pi, 0, sizeof(reply_pi));
-		reply_pi.ipi_spec_dst = pi->ipi_addr;	/* where it arrived */
-		memset(cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		cm = CMSG_FIRSTHDR(&mh);
+	proto_encode_resp(r, b->reply[k]);
+	memset(mh, 0, sizeof(*mh));
+	mh->msg_name = &b->src[i];
+	mh->msg_namelen = sizeof(b->src[i]);
+	b->outiov[k].iov_base = b->reply[k];
+	mh->msg_iov = &b->outiov[k];
+	mh->msg_iovlen = 1;
+	if (arrived_at(&b->in[i].msg_hdr, &at)) {
+		memset(&b->outcm[k], 0, sizeof(b->outcm[k]));
+		mh->msg_control = b->outcm[k].c;
+		mh->msg_controllen = sizeof(b->outcm[k].c);
+		cm = CMSG_FIRSTHDR(mh);
 		cm->cmsg_level = IPPROTO_IP;
 		cm->cmsg_type = IP_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(reply_pi));
-		memcpy(CMSG_DATA(cm), &reply_pi, sizeof(reply_pi));
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi_spec_dst = at;
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
 	}
-	if (sendmsg(fd, &mh, 0) < 0)
-		log_debug("sendmsg: %s", strerror(errno));
+}
+
+/* Handle datagram i of the batch; 1 when it gets a reply in *r. */
+static int
+handle_one(struct server *s, struct batch *b, size_t i, int64_t now,
+    int64_t *last_msg, struct ctl_resp *r)
+{
+	struct msghdr *mh = &b->in[i].msg_hdr;
+	const struct sockaddr_in *src = &b->src[i];
+	struct ctl_msg m;
+	enum ctl_answer ans;
+	const char *why;
+
+	if (mh->msg_namelen < sizeof(*src) || src->sin_family != AF_INET)
+		return 0;
+	switch (proto_decode(b->buf[i], b->in[i].msg_len, &m, &ans, &why)) {
+	case PROTO_DROP:
+		process_malformed(s, src, why, -1, now);
+		return 0;
+	case PROTO_REPLY:
+		*last_msg = now;
+		process_malformed(s, src, why, (int)ans, now);
+		memset(r, 0, sizeof(*r));
+		r->vers = TALK_VERSION;
+		r->type = m.type;
+		r->answer = (uint8_t)ans;
+		return 1;
+	case PROTO_OK:
+		break;
+	}
+	*last_msg = now;
+	process_request(s, &m, src, r, now);
 	return 1;
+}
+
+/* Read and answer one batch; flags MSG_WAITFORONE or MSG_DONTWAIT. */
+static int
+handle_batch(struct server *s, int fd, int flags, int64_t *last_msg)
+{
+	struct batch *b = &bt;
+	struct ctl_resp r;
+	size_t i, k = 0, sent = 0;
+	int64_t now;
+	int n;
+
+	for (i = 0; i < BATCH; i++) {
+		b->in[i].msg_hdr.msg_namelen = sizeof(b->src[i]);
+		b->in[i].msg_hdr.msg_controllen = sizeof(b->incm[i].c);
+		b->in[i].msg_hdr.msg_flags = 0;
+	}
+	if ((n = recvmmsg(fd, b->in, BATCH, flags | MSG_TRUNC, NULL)) <= 0) {
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR)
+			log_warn("recvmmsg");
+		return 0;
+	}
+	now = now_ms();
+	journal_begin(s->journal);
+	for (i = 0; i < (size_t)n; i++)
+		if (handle_one(s, b, i, now, last_msg, &r))
+			queue_reply(b, i, k++, &r);
+	journal_commit(s->journal);
+	while (sent < k) {
+		int m = sendmmsg(fd, b->out + sent, (unsigned)(k - sent),
+		    MSG_DONTWAIT);
+		if (m <= 0) {
+			log_debug("sendmmsg: %s", strerror(errno));
+			m = 1;		/* drop that reply, send the rest */
+		}
+		sent += (size_t)m;
+	}
+	return n;
 }
 
 static int64_t
@@ -546,6 +631,15 @@ poll_timeout(struct daemon *d, int64_t now)
 	return (int)(timeout > INT_MAX ? INT_MAX : timeout);
 }
 
+/*
+ * The loop.  With one socket and no tty write pending it sleeps in
+ * recvmmsg(MSG_WAITFORONE) itself: per batch one receive, one journal
+ * write and one send, and nothing else.  SO_RCVTIMEO wakes it within
+ * TICK_MS for the timers (expiry, the malformed-packet records, the idle
+ * exit, the policy cache), and SIGTERM or SIGHUP interrupt it (their
+ * handlers only set flags, installed without SA_RESTART).  With several
+ * sockets or pending rings it polls them all, as before.
+ */
 static void
 loop(struct daemon *d)
 {
@@ -553,6 +647,7 @@ loop(struct daemon *d)
 	struct pollfd pfd[MAX_POLL];
 	size_t np, nr, i;
 
+	batch_init(&bt);
 	d->last_msg = now_ms();
 	while (!got_quit) {
 		int64_t now = now_ms();
@@ -560,6 +655,11 @@ loop(struct daemon *d)
 
 		if (!housekeeping(d, now))
 			break;
+		if (d->nsocks == 1 && ringer_pending(s->ringer) == 0) {
+			handle_batch(s, d->socks[0], MSG_WAITFORONE,
+			    &d->last_msg);
+			continue;
+		}
 		for (np = 0; np < d->nsocks; np++) {
 			pfd[np].fd = d->socks[np];
 			pfd[np].events = POLLIN;
@@ -572,17 +672,11 @@ loop(struct daemon *d)
 				fatal("poll");
 			continue;
 		}
-		now = now_ms();
-		for (i = 0; i < np; i++) {
-			int k;
-			if (!(pfd[i].revents & POLLIN))
-				continue;
-			for (k = 0; k < BURST; k++)
-				if (!handle_one(s, pfd[i].fd, now,
-				    &d->last_msg))
-					break;
-		}
-		ringer_service(s->ringer, pfd + np, nr, now);
+		for (i = 0; i < np; i++)
+			if (pfd[i].revents & POLLIN)
+				handle_batch(s, pfd[i].fd, MSG_DONTWAIT,
+				    &d->last_msg);
+		ringer_service(s->ringer, pfd + np, nr, now_ms());
 	}
 }
 
