@@ -28,10 +28,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,23 +296,42 @@ struct buf {
 	int full;
 };
 
+/*
+ * The encoder appends pieces with memcpy and formats numbers by hand: it
+ * runs for every request, and printf-style formatting was most of the
+ * daemon's own work per request.  Each append leaves the text
+ * NUL-terminated and never writes past len; full means it did not fit.
+ */
 static void
-put(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void
-put(struct buf *b, const char *fmt, ...)
+put_mem(struct buf *b, const char *s, size_t n)
 {
-	va_list ap;
-	int n;
-
-	if (b->full)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(b->p + b->o, b->len - b->o, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= b->len - b->o)
+	if (b->full || n >= b->len - b->o) {
 		b->full = 1;
-	else
-		b->o += (size_t)n;
+		return;
+	}
+	memcpy(b->p + b->o, s, n);
+	b->o += n;
+	b->p[b->o] = '\0';
+}
+
+static void
+put_cstr(struct buf *b, const char *s)
+{
+	put_mem(b, s, strlen(s));
+}
+
+/* v in decimal, zero-padded to at least width digits. */
+static void
+put_num(struct buf *b, unsigned long long v, size_t width)
+{
+	char tmp[24];
+	size_t n = 0;
+
+	do {
+		tmp[sizeof(tmp) - 1 - n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while ((v || n < width) && n < sizeof(tmp));
+	put_mem(b, tmp + sizeof(tmp) - n, n);
 }
 
 static void
@@ -322,11 +339,33 @@ put_str(struct buf *b, const char *key, const char *val, size_t cap)
 {
 	if (!val)
 		return;
-	put(b, ",\"%s\":\"", key);
+	put_mem(b, ",\"", 2);
+	put_cstr(b, key);
+	put_mem(b, "\":\"", 3);
 	if (b->full)
 		return;
 	b->o += json_str(b->p + b->o, b->len - b->o, val, cap);
-	put(b, "\"");
+	put_mem(b, "\"", 1);
+}
+
+/* "2026-11-23T06:40:00" for sec; gmtime and strftime once a second. */
+static int
+utc_second(time_t sec, char *out, size_t len)
+{
+	static time_t cached = (time_t)-1;
+	static char text[32];
+	struct tm tm;
+
+	if (sec != cached) {
+		if (!gmtime_r(&sec, &tm) ||
+		    strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+			return -1;
+		cached = sec;
+	}
+	if (strlen(text) >= len)
+		return -1;
+	memcpy(out, text, strlen(text) + 1);
+	return 0;
 }
 
 size_t
@@ -334,37 +373,52 @@ journal_encode(char *out, size_t len, const char *run, unsigned long long seq,
     const struct timespec *ts, const struct jrec *r)
 {
 	struct buf b = { out, len, 0, 0 };
-	char when[32], src[32], addr[INET_ADDRSTRLEN];
-	struct tm tm;
+	char when[32];
 
-	if (!gmtime_r(&ts->tv_sec, &tm) ||
-	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+	if (utc_second(ts->tv_sec, when, sizeof(when)) < 0)
 		return 0;
-	put(&b, "{\"v\":1,\"run\":\"%s\",\"seq\":%llu,\"ts\":\"%s.%06ldZ\"",
-	    run, seq, when, ts->tv_nsec / 1000);
+	put_mem(&b, "{\"v\":1,\"run\":\"", 14);
+	put_cstr(&b, run);
+	put_mem(&b, "\",\"seq\":", 8);
+	put_num(&b, seq, 1);
+	put_mem(&b, ",\"ts\":\"", 7);
+	put_cstr(&b, when);
+	put_mem(&b, ".", 1);
+	put_num(&b, (unsigned long long)(ts->tv_nsec / 1000), 6);
+	put_mem(&b, "Z\"", 2);
 	put_str(&b, "event", r->event, FIELD_CAP);
 	put_str(&b, "type", r->type, FIELD_CAP);
 	put_str(&b, "caller", r->caller, FIELD_CAP);
 	put_str(&b, "callee", r->callee, FIELD_CAP);
 	if (r->src) {
-		inet_ntop(AF_INET, &r->src->sin_addr, addr, sizeof(addr));
-		snprintf(src, sizeof(src), "%s:%u", addr,
-		    ntohs(r->src->sin_port));
-		put_str(&b, "src", src, FIELD_CAP);
+		uint32_t a = ntohl(r->src->sin_addr.s_addr);
+		int i;
+
+		put_mem(&b, ",\"src\":\"", 8);
+		for (i = 3; i >= 0; i--) {	/* dotted quad, as inet_ntop */
+			put_num(&b, (a >> (8 * i)) & 0xff, 1);
+			put_mem(&b, i ? "." : ":", 1);
+		}
+		put_num(&b, ntohs(r->src->sin_port), 1);
+		put_mem(&b, "\"", 1);
 	}
 	put_str(&b, "tty", r->tty, FIELD_CAP);
-	if (r->has_id)
-		put(&b, ",\"id\":%" PRIu32, r->id);
+	if (r->has_id) {
+		put_mem(&b, ",\"id\":", 6);
+		put_num(&b, r->id, 1);
+	}
 	if (r->is_new >= 0 && r->event && strcmp(r->event, "invite.left") == 0)
-		put(&b, ",\"new\":%s", r->is_new ? "true" : "false");
+		put_cstr(&b, r->is_new ? ",\"new\":true" : ",\"new\":false");
 	put_str(&b, "answer", r->answer, FIELD_CAP);
 	put_str(&b, "rule", r->rule, FIELD_CAP);
 	put_str(&b, "reason", r->reason, FIELD_CAP);
 	put_str(&b, "host", r->host, FIELD_CAP);
 	put_str(&b, "msg", r->msg, FIELD_CAP);
-	if (r->count)
-		put(&b, ",\"count\":%lu", r->count);
-	put(&b, "}\n");
+	if (r->count) {
+		put_mem(&b, ",\"count\":", 9);
+		put_num(&b, r->count, 1);
+	}
+	put_mem(&b, "}\n", 2);
 	return b.full ? 0 : b.o;
 }
 

@@ -193,6 +193,50 @@ test_encode_all_keys(void **state)
 	assert_absent(buf, "$.new");
 }
 
+/* The hand-made number formatting against printf, edge values. */
+static void
+test_encode_numbers_as_printf(void **state)
+{
+	static const unsigned long long seqs[] = { 1, 9, 10, 18446744073709551615ULL };
+	static const long nss[] = { 0, 999, 1000, 5000000, 999999999 };
+	static const uint32_t addrs[] = { 0, 0xffffffffU, 0x0a010203U, 0x7f000001U };
+	static const uint16_t ports[] = { 0, 9, 65535 };
+	char buf[REC_MAX], want[REC_MAX];
+	struct sockaddr_in sin;
+	struct timespec ts = fixed_ts();
+	struct jrec r;
+	size_t i, k, len;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.event = "packet.malformed";
+	r.is_new = -1;
+	r.src = &sin;
+	r.has_id = 1;
+	for (i = 0; i < 4 * 5 * 4 * 3; i++) {
+		unsigned long long seq = seqs[i % 4];
+		uint32_t a = addrs[(i / 20) % 4];
+		uint16_t port = ports[i % 3];
+
+		ts.tv_nsec = nss[(i / 4) % 5];
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_addr.s_addr = htonl(a);
+		sin.sin_port = htons(port);
+		r.id = a;
+		r.count = (unsigned long)seq;
+		k = (size_t)snprintf(want, sizeof(want), "{\"v\":1,\"run\":\"%s\","
+		    "\"seq\":%llu,\"ts\":\"2026-11-23T06:40:00.%06ldZ\","
+		    "\"event\":\"packet.malformed\",\"src\":\"%u.%u.%u.%u:%u\","
+		    "\"id\":%u,\"count\":%lu}\n", RUN, seq, ts.tv_nsec / 1000,
+		    a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255, port,
+		    (unsigned)a, (unsigned long)seq);
+		len = journal_encode(buf, sizeof(buf), RUN, seq, &ts, &r);
+		assert_int_equal(len, k);
+		assert_memory_equal(buf, want, k);
+	}
+}
+
 static void
 test_encode_leaves_out_unset(void **state)
 {
@@ -850,6 +894,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_encode_all_keys),
+		cmocka_unit_test(test_encode_numbers_as_printf),
 		cmocka_unit_test(test_encode_leaves_out_unset),
 		cmocka_unit_test(test_encode_escapes),
 		cmocka_unit_test(test_encode_bounded),
