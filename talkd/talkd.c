@@ -5,7 +5,8 @@
  * Modes: inetd/xinetd wait-mode (the UDP socket on fd 0, exit after the
  * idle timeout), systemd socket activation (LISTEN_FDS), or standalone
  * (--listen ADDR:PORT, repeatable; default 0.0.0.0:518).  Replies go to the
- * packet's source from the address the request arrived on (IP_PKTINFO).
+ * packet's source from the address the request arrived on (IP_PKTINFO on
+ * wildcard sockets; a socket bound to one address replies from it).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -202,14 +203,24 @@ parse_hostport(const char *s, struct sockaddr_in *sin)
  * itself, which SO_RCVTIMEO wakes at least once a second for the timers.
  * Every other receive and every send passes MSG_DONTWAIT.
  */
+/*
+ * A socket bound to one address replies from it anyway; only a wildcard
+ * socket needs IP_PKTINFO to answer from the address a request reached.
+ */
 static void
 sock_setup(int fd)
 {
 	struct timeval tv = { TICK_MS / 1000, (TICK_MS % 1000) * 1000 };
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
 	int on = 1;
 
-	if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) < 0)
-		fatal("IP_PKTINFO");
+	if (getsockname(fd, (struct sockaddr *)&sin, &len) < 0 ||
+	    sin.sin_addr.s_addr == htonl(INADDR_ANY)) {
+		if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on,
+		    sizeof(on)) < 0)
+			fatal("IP_PKTINFO");
+	}
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
 		fatal("SO_RCVTIMEO");
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
