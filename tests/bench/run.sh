@@ -8,15 +8,17 @@
 # LOOK_UP at 1 and at 8 requests in flight (ntalk-load -w), BENCH_REPS
 # repetitions alternating between the three responders so that a noisy
 # neighbour hits all of them alike; each figure is the median of the
-# per-repetition ratios.  Then system calls per request for talkd in steady
-# state (strace -c over a bounded run), and rates with 100,000 live
+# per-repetition ratios.  CPU time per request (user + system, from /proc)
+# is summed over the repetitions: less at the mercy of the scheduler than
+# rates.  Then system calls per request for talkd in steady state (strace
+# -c over a bounded run), and rates with 100,000 live
 # invitations and with a callee's 50-rule ~/.talkrc.  Absolute numbers mean
 # little on a shared machine, ratios within one run do.  Bounded: every load
 # has a request count and a time limit.
 set -u
 B=${TALKD_BUILD:?run through make}
 N=${BENCH_REQUESTS:-20000}
-REPS=${BENCH_REPS:-5}
+REPS=${BENCH_REPS:-7}
 FILL=${BENCH_FILL:-100000}
 W=$(mktemp -d /tmp/talkd-bench.XXXXXX)
 pids=""
@@ -51,6 +53,20 @@ if [ -n "$GNU" ]; then
 	ready 127.0.0.1:$PG || GNU=""
 fi
 
+EPID=$(pgrep -f -- "udpecho 127.0.0.1:$PE" | head -1)
+GPID=""
+[ -n "$GNU" ] && GPID=$(pgrep -f -- "$GNU" | head -1)
+# CPU time (user + system, clock ticks) a responder used, for CPU per request.
+cpu() { awk '{ print $14 + $15 }' /proc/$1/stat 2>/dev/null || echo 0; }
+run() {	# run WHO PORT PID W: the rate; adds the CPU ticks used to $W/cpu.WHO.W
+	local before after r
+	before=$(cpu $3)
+	r=$(load -n $N -w $4 127.0.0.1:$2 lookup sif thor)
+	after=$(cpu $3)
+	echo $((after - before)) >>"$W/cpu.$1.$4"
+	echo "$r"
+}
+
 # Alternating repetitions: echo, talkd, GNU, then the other way round.
 : >"$W/rates"
 for rep in $(seq 1 "$REPS"); do
@@ -59,14 +75,19 @@ for rep in $(seq 1 "$REPS"); do
 		e=0 t=0 g=0
 		for who in $order; do
 			case $who in
-			e) e=$(load -n $N -w $w 127.0.0.1:$PE lookup sif thor) ;;
-			t) t=$(load -n $N -w $w 127.0.0.1:$PT lookup sif thor) ;;
-			g) [ -n "$GNU" ] && g=$(load -n $N -w $w 127.0.0.1:$PG lookup sif thor) ;;
+			e) e=$(run e $PE $EPID $w) ;;
+			t) t=$(run t $PT $TPID $w) ;;
+			g) [ -n "$GNU" ] && g=$(run g $PG $GPID $w) ;;
 			esac
 		done
 		echo "$w $e $t $g" >>"$W/rates"
 	done
 done
+# Microseconds of CPU per request, over all repetitions.
+cpu_us() {
+	awk -v n=$((N * REPS)) -v hz="$(getconf CLK_TCK)" '{ t += $1 }
+	    END { if (NR) printf "%.1f", t * 1e6 / hz / n; else print "n/a" }' "$W/cpu.$1.$2" 2>/dev/null || echo n/a
+}
 col() {	# col W FIELD: the per-repetition values of an awk expression
 	awk -v w="$1" '$1 == w { e = $2; t = $3; g = $4; print '"$2"' }' "$W/rates"
 }
@@ -119,7 +140,6 @@ if [ "$(id -u)" -eq 0 ]; then
 	ours_rc=$(load -n $N -w 1 127.0.0.1:$PT lookup thor $BU)
 	ours_grow=$(( $(rss $TPID) - r0 ))
 	if [ -n "$GNU" ]; then
-		GPID=$(pgrep -f -- "$GNU" | head -1)
 		g0=$(rss $GPID)
 		gnu_rc=$(load -n $((N / 10)) -w 1 127.0.0.1:$PG lookup thor $BU)
 		gnu_grow=$(( $(rss $GPID) - g0 ))
@@ -139,6 +159,10 @@ if [ -n "$GNU" ]; then
 else
 	echo "GNU talkd: not available (apt-get download inetutils-talkd failed)"
 fi
+printf '%-34s %12s %12s\n' "bare responder CPU us/request" "$(cpu_us e 1)" "$(cpu_us e 8)"
+printf '%-34s %12s %12s\n' "talkd CPU us/request" "$(cpu_us t 1)" "$(cpu_us t 8)"
+printf '%-34s %12s %12s\n' "  talkd / bare responder" "$(ratio "$(cpu_us t 1)" "$(cpu_us e 1)")" "$(ratio "$(cpu_us t 8)" "$(cpu_us e 8)")"
+[ -n "$GNU" ] && printf '%-34s %12s %12s\n' "GNU talkd CPU us/request" "$(cpu_us g 1)" "$(cpu_us g 8)"
 printf '%-34s %12s %12s\n' "talkd system calls per request" "$sc1" "$sc8"
 printf '%-34s %12s %12s\n' "  of which not the journal write" "$scw1" "$scw8"
 echo
