@@ -18,6 +18,19 @@
 
 #define LOCAL_REFRESH_MS 10000
 
+/* What a request did: everything its journal record says. */
+struct outcome {
+	const char *event;		/* NULL: no record */
+	int answer;			/* enum ctl_answer, -1: none */
+	const char *reason;		/* static string, or NULL */
+	char caller[NAME_SIZE + 1], callee[NAME_SIZE + 1];	/* "": none */
+	uint8_t type;
+	int has_type, has_id, is_new;	/* is_new -1: leave out */
+	uint32_t id;
+	char tty[TTY_SIZE + 1], host[256], rule[192];
+	unsigned long count;
+};
+
 static void
 addrstr(uint32_t addr, char *out, size_t len)
 {

@@ -270,18 +270,6 @@ struct server {
 	} bad[8];
 };
 
-/* What a request did: everything its journal record says. */
-struct outcome {
-	const char *event;		/* NULL: no record */
-	int answer;			/* enum ctl_answer, -1: none */
-	const char *reason;		/* static string, or NULL */
-	char caller[NAME_SIZE + 1], callee[NAME_SIZE + 1];	/* "": none */
-	uint8_t type;
-	int has_type, has_id, is_new;	/* is_new -1: leave out */
-	uint32_t id;
-	char tty[TTY_SIZE + 1], host[256], rule[192];
-	unsigned long count;
-};
 /* Handle a request: fill the reply, then write its one journal record. */
 void process_request(struct server *, const struct ctl_msg *,
 	    const struct sockaddr_in *src, struct ctl_resp *, int64_t now);
