@@ -1,20 +1,39 @@
 /*
  * The audit journal (schema/journal.md): one JSON line per event, at most
- * 1 KiB, written with one write(2) on an O_APPEND descriptor so records
- * never interleave.  Before every write the path is compared with the open
- * descriptor, so a rotated-away journal is reopened.  Records that cannot
- * be written (disk full, unwritable path) wait in a bounded backlog and are
- * retried first; past that they are counted and a journal.lost record says
- * how many.  The daemon never stops answering because of its journal.
+ * 1 KiB, on an O_APPEND descriptor.
+ *
+ * Batches.  Between journal_begin() and journal_commit() records are only
+ * encoded (sequence number and time fixed then) into a batch; the commit
+ * writes the whole batch with one write(2), so every record is whole and
+ * in order.  Outside a batch each journal_write() commits at once.  A short
+ * write (disk full) keeps the records that went out whole, cuts a torn one
+ * off the file again (the daemon is the only writer), and keeps it and the
+ * rest in the backlog.
+ *
+ * Rotation.  The journal's directory is watched with inotify (watch.c):
+ * while nothing happens to the journal's name, checking costs no system
+ * call.  When the name was renamed, removed or created, the path is opened
+ * and compared with the open descriptor; only when a new file really opens
+ * does the daemon switch to it.  Until then, records go on to the open
+ * descriptor: a failed stat() or open() is not a rotation (a directory the
+ * daemon cannot search or create files in loses nothing).  Without a watch
+ * (no inotify, no directory yet) the path is stat()ed before every commit,
+ * with the same rule.
+ *
+ * Records that cannot be written (disk full, unwritable path) wait in a
+ * bounded backlog and are retried first; past that they are counted and a
+ * journal.lost record says how many.  The daemon never stops answering
+ * because of its journal.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
-#include <stdarg.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -24,11 +43,23 @@
 
 #define REC_MAX		1024
 #define BACKLOG_MAX	256
+#define BATCH_MAX	128	/* records in one write(2) */
+#define RETRY_MS	1000	/* a rotation that could not open yet */
 #define FIELD_CAP	160	/* escaped bytes kept of a free-text field */
 
 struct journal {
 	char *path;
+	const char *base;		/* the path's last component */
 	int fd;
+	dev_t dev;			/* identity of fd */
+	ino_t ino;
+	int wfd;			/* inotify on the directory, or -1 */
+	sig_atomic_t seen;		/* watch_gen last looked at */
+	int rotate;			/* the name changed; not followed yet */
+	int64_t rotate_tried;
+	char *batch;			/* BATCH_MAX records, back to back */
+	size_t rlen[BATCH_MAX], nrec, bsize;
+	int batching;
 	char run[17];
 	unsigned long long seq;
 	unsigned long lost;		/* dropped, not yet reported */
@@ -38,11 +69,151 @@ struct journal {
 };
 
 static int
-journal_openfd(struct journal *j)
+open_path(const char *path)
 {
-	j->fd = open(j->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
 	    O_NOFOLLOW | O_NONBLOCK, 0640);
-	return j->fd;
+}
+
+/* Watch the journal's directory for its name coming and going. */
+static void
+watch_dir(struct journal *j)
+{
+	char dir[PATH_MAX];
+	size_t dlen = (size_t)(j->base - j->path);
+
+	if (j->wfd >= 0)
+		return;
+	if (dlen == 0)
+		memcpy(dir, ".", 2);
+	else if (dlen >= sizeof(dir))
+		return;
+	else {
+		memcpy(dir, j->path, dlen);
+		dir[dlen] = '\0';
+	}
+	if ((j->wfd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
+		return;
+	if (inotify_add_watch(j->wfd, dir, IN_CREATE | IN_DELETE |
+	    IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF |
+	    IN_ONLYDIR) < 0 || watch_async(j->wfd) < 0) {
+		close(j->wfd);
+		j->wfd = -1;
+	}
+}
+
+static void
+unwatch(struct journal *j)
+{
+	if (j->wfd >= 0)
+		close(j->wfd);
+	j->wfd = -1;
+}
+
+/* Take fd as the journal; closes the one it replaces. */
+static void
+adopt(struct journal *j, int fd, const struct stat *st)
+{
+	if (j->fd >= 0)
+		close(j->fd);
+	j->fd = fd;
+	j->dev = st->st_dev;
+	j->ino = st->st_ino;
+	j->rotate = 0;
+	watch_dir(j);
+}
+
+static void
+complain_open(struct journal *j)
+{
+	int64_t now = now_ms();
+
+	if (j->last_complaint == 0 || now - j->last_complaint > 60000) {
+		log_warn("journal %s", j->path);
+		j->last_complaint = now;
+	}
+}
+
+/*
+ * Open the path; switch to it only when it is another file than the open
+ * one.  A failure keeps the open descriptor (and the rotation pending).
+ */
+static void
+follow(struct journal *j)
+{
+	struct stat st;
+	int fd;
+
+	j->rotate_tried = now_ms();
+	if ((fd = open_path(j->path)) < 0) {
+		complain_open(j);
+		return;
+	}
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return;
+	}
+	if (j->fd >= 0 && st.st_dev == j->dev && st.st_ino == j->ino) {
+		close(fd);		/* still the same file */
+		j->rotate = 0;
+		return;
+	}
+	adopt(j, fd, &st);
+}
+
+/* Read the queued events; 1 when one may have moved the journal's name. */
+static int
+drain(struct journal *j)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct
+	    inotify_event))));
+	const struct inotify_event *ev;
+	ssize_t n;
+	char *p;
+	int hit = 0, gone = 0;
+
+	while ((n = read(j->wfd, buf, sizeof(buf))) > 0) {
+		for (p = buf; p < buf + n; p += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)(void *)p;
+			if (ev->mask & (IN_Q_OVERFLOW | IN_DELETE_SELF |
+			    IN_MOVE_SELF | IN_IGNORED))
+				hit = 1;
+			if (ev->mask & IN_IGNORED)
+				gone = 1;
+			if (ev->len && strcmp(ev->name, j->base) == 0)
+				hit = 1;
+		}
+	}
+	if (gone)
+		unwatch(j);		/* the directory went: stat from now on */
+	return hit;
+}
+
+/* Follow a rotation if there may have been one; no system call if not. */
+static void
+check_rotation(struct journal *j)
+{
+	struct stat st;
+
+	if (j->fd < 0) {
+		follow(j);
+		return;
+	}
+	if (j->wfd >= 0) {
+		int hit = watch_moved(&j->seen) && drain(j);
+
+		if (hit)
+			j->rotate = 1;
+		/* Not followed yet (could not open): retry once a second. */
+		if (j->rotate && (hit || now_ms() - j->rotate_tried >=
+		    RETRY_MS))
+			follow(j);
+		return;
+	}
+	/* No watch: stat.  Only "no such file" or another file is a rotation. */
+	if (stat(j->path, &st) == 0 ? st.st_dev != j->dev ||
+	    st.st_ino != j->ino : errno == ENOENT)
+		follow(j);
 }
 
 struct journal *
@@ -50,13 +221,17 @@ journal_open(const char *path)
 {
 	struct journal *j;
 	unsigned char rnd[8];
+	const char *slash;
 	size_t i;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return NULL;
 	j->fd = -1;
+	j->wfd = -1;
 	if (path && ((j->path = strdup(path)) == NULL ||
-	    (j->backlog = calloc(BACKLOG_MAX, REC_MAX)) == NULL)) {
+	    (j->backlog = calloc(BACKLOG_MAX, REC_MAX)) == NULL ||
+	    (j->batch = malloc(BATCH_MAX * REC_MAX)) == NULL)) {
+		free(j->backlog);
 		free(j->path);
 		free(j);
 		return NULL;
@@ -70,8 +245,13 @@ journal_open(const char *path)
 	}
 	for (i = 0; i < sizeof(rnd); i++)
 		snprintf(j->run + 2 * i, 3, "%02x", rnd[i]);
-	if (j->path && journal_openfd(j) < 0)
-		log_warn("journal %s", j->path);
+	if (j->path) {
+		slash = strrchr(j->path, '/');
+		j->base = slash ? slash + 1 : j->path;
+		follow(j);
+		watch_dir(j);
+		j->seen = watch_gen;
+	}
 	return j;
 }
 
@@ -116,23 +296,42 @@ struct buf {
 	int full;
 };
 
+/*
+ * The encoder appends pieces with memcpy and formats numbers by hand: it
+ * runs for every request, and printf-style formatting was most of the
+ * daemon's own work per request.  Each append leaves the text
+ * NUL-terminated and never writes past len; full means it did not fit.
+ */
 static void
-put(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void
-put(struct buf *b, const char *fmt, ...)
+put_mem(struct buf *b, const char *s, size_t n)
 {
-	va_list ap;
-	int n;
-
-	if (b->full)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(b->p + b->o, b->len - b->o, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= b->len - b->o)
+	if (b->full || n >= b->len - b->o) {
 		b->full = 1;
-	else
-		b->o += (size_t)n;
+		return;
+	}
+	memcpy(b->p + b->o, s, n);
+	b->o += n;
+	b->p[b->o] = '\0';
+}
+
+static void
+put_cstr(struct buf *b, const char *s)
+{
+	put_mem(b, s, strlen(s));
+}
+
+/* v in decimal, zero-padded to at least width digits. */
+static void
+put_num(struct buf *b, unsigned long long v, size_t width)
+{
+	char tmp[24];
+	size_t n = 0;
+
+	do {
+		tmp[sizeof(tmp) - 1 - n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while ((v || n < width) && n < sizeof(tmp));
+	put_mem(b, tmp + sizeof(tmp) - n, n);
 }
 
 static void
@@ -140,11 +339,33 @@ put_str(struct buf *b, const char *key, const char *val, size_t cap)
 {
 	if (!val)
 		return;
-	put(b, ",\"%s\":\"", key);
+	put_mem(b, ",\"", 2);
+	put_cstr(b, key);
+	put_mem(b, "\":\"", 3);
 	if (b->full)
 		return;
 	b->o += json_str(b->p + b->o, b->len - b->o, val, cap);
-	put(b, "\"");
+	put_mem(b, "\"", 1);
+}
+
+/* "2026-11-23T06:40:00" for sec; gmtime and strftime once a second. */
+static int
+utc_second(time_t sec, char *out, size_t len)
+{
+	static time_t cached = (time_t)-1;
+	static char text[32];
+	struct tm tm;
+
+	if (sec != cached) {
+		if (!gmtime_r(&sec, &tm) ||
+		    strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+			return -1;
+		cached = sec;
+	}
+	if (strlen(text) >= len)
+		return -1;
+	memcpy(out, text, strlen(text) + 1);
+	return 0;
 }
 
 size_t
@@ -152,50 +373,53 @@ journal_encode(char *out, size_t len, const char *run, unsigned long long seq,
     const struct timespec *ts, const struct jrec *r)
 {
 	struct buf b = { out, len, 0, 0 };
-	char when[32], src[32], addr[INET_ADDRSTRLEN];
-	struct tm tm;
+	char when[32];
 
-	if (!gmtime_r(&ts->tv_sec, &tm) ||
-	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+	if (utc_second(ts->tv_sec, when, sizeof(when)) < 0)
 		return 0;
-	put(&b, "{\"v\":1,\"run\":\"%s\",\"seq\":%llu,\"ts\":\"%s.%06ldZ\"",
-	    run, seq, when, ts->tv_nsec / 1000);
+	put_mem(&b, "{\"v\":1,\"run\":\"", 14);
+	put_cstr(&b, run);
+	put_mem(&b, "\",\"seq\":", 8);
+	put_num(&b, seq, 1);
+	put_mem(&b, ",\"ts\":\"", 7);
+	put_cstr(&b, when);
+	put_mem(&b, ".", 1);
+	put_num(&b, (unsigned long long)(ts->tv_nsec / 1000), 6);
+	put_mem(&b, "Z\"", 2);
 	put_str(&b, "event", r->event, FIELD_CAP);
 	put_str(&b, "type", r->type, FIELD_CAP);
 	put_str(&b, "caller", r->caller, FIELD_CAP);
 	put_str(&b, "callee", r->callee, FIELD_CAP);
 	if (r->src) {
-		inet_ntop(AF_INET, &r->src->sin_addr, addr, sizeof(addr));
-		snprintf(src, sizeof(src), "%s:%u", addr,
-		    ntohs(r->src->sin_port));
-		put_str(&b, "src", src, FIELD_CAP);
+		uint32_t a = ntohl(r->src->sin_addr.s_addr);
+		int i;
+
+		put_mem(&b, ",\"src\":\"", 8);
+		for (i = 3; i >= 0; i--) {	/* dotted quad, as inet_ntop */
+			put_num(&b, (a >> (8 * i)) & 0xff, 1);
+			put_mem(&b, i ? "." : ":", 1);
+		}
+		put_num(&b, ntohs(r->src->sin_port), 1);
+		put_mem(&b, "\"", 1);
 	}
 	put_str(&b, "tty", r->tty, FIELD_CAP);
-	if (r->has_id)
-		put(&b, ",\"id\":%" PRIu32, r->id);
+	if (r->has_id) {
+		put_mem(&b, ",\"id\":", 6);
+		put_num(&b, r->id, 1);
+	}
 	if (r->is_new >= 0 && r->event && strcmp(r->event, "invite.left") == 0)
-		put(&b, ",\"new\":%s", r->is_new ? "true" : "false");
+		put_cstr(&b, r->is_new ? ",\"new\":true" : ",\"new\":false");
 	put_str(&b, "answer", r->answer, FIELD_CAP);
 	put_str(&b, "rule", r->rule, FIELD_CAP);
 	put_str(&b, "reason", r->reason, FIELD_CAP);
 	put_str(&b, "host", r->host, FIELD_CAP);
 	put_str(&b, "msg", r->msg, FIELD_CAP);
-	if (r->count)
-		put(&b, ",\"count\":%lu", r->count);
-	put(&b, "}\n");
+	if (r->count) {
+		put_mem(&b, ",\"count\":", 9);
+		put_num(&b, r->count, 1);
+	}
+	put_mem(&b, "}\n", 2);
 	return b.full ? 0 : b.o;
-}
-
-/* Reopen when the path no longer names the open file (rotation). */
-static void
-check_rotation(struct journal *j)
-{
-	struct stat ps, fs;
-
-	if (j->fd >= 0 && stat(j->path, &ps) == 0 && fstat(j->fd, &fs) == 0 &&
-	    ps.st_dev == fs.st_dev && ps.st_ino == fs.st_ino)
-		return;
-	journal_reopen(j);
 }
 
 void
@@ -203,37 +427,34 @@ journal_reopen(struct journal *j)
 {
 	if (!j || !j->path)
 		return;
-	if (j->fd >= 0)
-		close(j->fd);
-	if (journal_openfd(j) < 0) {
-		int64_t now = now_ms();
-		if (now - j->last_complaint > 60000 || j->last_complaint == 0) {
-			log_warn("journal %s", j->path);
-			j->last_complaint = now;
-		}
-	}
+	follow(j);
+}
+
+/* Cut a torn tail of part bytes off the file; the daemon is the only writer. */
+static void
+untear(struct journal *j, size_t part)
+{
+	off_t end;
+
+	if (part == 0)
+		return;
+	if ((end = lseek(j->fd, 0, SEEK_END)) < (off_t)part ||
+	    ftruncate(j->fd, end - (off_t)part) < 0)
+		(void)!write(j->fd, "\n", 1);	/* end the fragment at least */
 }
 
 static int
 write_one(struct journal *j, const char *rec, size_t len)
 {
 	ssize_t n;
-	off_t end;
 
 	if (j->fd < 0)
 		return -1;
 	n = write(j->fd, rec, len);
 	if (n == (ssize_t)len)
 		return 0;
-	if (n > 0 && (end = lseek(j->fd, 0, SEEK_END)) >= n) {
-		/*
-		 * A short write (disk full) left part of a record: cut it off,
-		 * so the record can be written whole later and the next one
-		 * does not start mid-line.  The daemon is the only writer.
-		 */
-		if (ftruncate(j->fd, end - n) < 0)
-			(void)!write(j->fd, "\n", 1);
-	}
+	if (n > 0)
+		untear(j, (size_t)n);
 	return -1;
 }
 
@@ -243,8 +464,12 @@ complain(struct journal *j)
 	int64_t now = now_ms();
 
 	if (j->last_complaint == 0 || now - j->last_complaint > 60000) {
-		log_warn("journal %s: write failed, keeping records in memory",
-		    j->path);
+		if (errno == 0)		/* a short write sets none */
+			log_warnx("journal %s: write failed, keeping records "
+			    "in memory: short write", j->path);
+		else
+			log_warn("journal %s: write failed, keeping records "
+			    "in memory", j->path);
 		j->last_complaint = now;
 	}
 }
@@ -296,28 +521,90 @@ encode_now(struct journal *j, char *rec, const struct jrec *r)
 	return len;
 }
 
+static void
+batch_add(struct journal *j, const struct jrec *r)
+{
+	size_t len;
+
+	if ((len = encode_now(j, j->batch + j->bsize, r)) == 0)
+		return;
+	j->rlen[j->nrec++] = len;
+	j->bsize += len;
+}
+
+void
+journal_begin(struct journal *j)
+{
+	if (j && j->path)
+		j->batching = 1;
+}
+
+/*
+ * Write the batch with one write(2).  What a short write left out goes to
+ * the backlog whole; a torn record is cut off the file first.
+ */
+static void
+batch_write(struct journal *j)
+{
+	size_t i, off = 0;
+	ssize_t n;
+
+	errno = 0;
+	if (j->bcount > 0 || j->fd < 0)
+		n = -1;			/* older records first: keep order */
+	else
+		n = write(j->fd, j->batch, j->bsize);
+	if (n == (ssize_t)j->bsize)
+		return;
+	for (i = 0; i < j->nrec && n > 0 &&
+	    off + j->rlen[i] <= (size_t)n; i++)
+		off += j->rlen[i];
+	if (n > 0)
+		untear(j, (size_t)n - off);
+	complain(j);
+	for (; i < j->nrec; i++) {
+		backlog_push(j, j->batch + off, j->rlen[i]);
+		off += j->rlen[i];
+	}
+}
+
+void
+journal_commit(struct journal *j)
+{
+	if (!j || !j->path)
+		return;
+	j->batching = 0;
+	if (j->nrec == 0)
+		return;
+	check_rotation(j);
+	batch_write(j);
+	j->nrec = 0;
+	j->bsize = 0;
+}
+
 void
 journal_write(struct journal *j, const struct jrec *r)
 {
-	char rec[REC_MAX];
-	size_t len;
-
 	if (!j || !j->path)
 		return;
-	check_rotation(j);
-	if (backlog_flush(j) == 0 && j->lost > 0) {
-		struct jrec lost = { .event = "journal.lost", .is_new = -1,
-		    .count = j->lost };
-		if ((len = encode_now(j, rec, &lost)) && write_one(j, rec,
-		    len) == 0)
+	if (j->nrec == BATCH_MAX) {
+		int b = j->batching;
+		journal_commit(j);
+		j->batching = b;
+	}
+	if (j->nrec == 0 && (j->bcount > 0 || j->lost > 0)) {
+		/* Behind: the backlog first, then what was lost, in order. */
+		check_rotation(j);
+		if (backlog_flush(j) == 0 && j->lost > 0) {
+			struct jrec lost = { .event = "journal.lost",
+			    .is_new = -1, .count = j->lost };
+			batch_add(j, &lost);
 			j->lost = 0;
+		}
 	}
-	if ((len = encode_now(j, rec, r)) == 0)
-		return;
-	if (j->bcount > 0 || write_one(j, rec, len) < 0) {
-		complain(j);
-		backlog_push(j, rec, len);
-	}
+	batch_add(j, r);
+	if (!j->batching)
+		journal_commit(j);
 }
 
 void
@@ -327,10 +614,11 @@ journal_chown(struct journal *j, uid_t uid)
 
 	/*
 	 * The owner only: the group stays what the state directory gives
-	 * (talkd, for readers of the journal, talkctl(8)).
+	 * (talkd, for readers of the journal, talkctl(8)).  A regular file
+	 * only: --journal /dev/null must not give the device away.
 	 */
-	if (j && j->fd >= 0 && fstat(j->fd, &st) == 0 && st.st_uid == 0 &&
-	    fchown(j->fd, uid, (gid_t)-1) < 0)
+	if (j && j->fd >= 0 && fstat(j->fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_uid == 0 && fchown(j->fd, uid, (gid_t)-1) < 0)
 		log_warn("journal %s: chown", j->path);
 }
 
@@ -340,11 +628,14 @@ journal_close(struct journal *j)
 	if (!j)
 		return;
 	if (j->path) {
+		journal_commit(j);
 		check_rotation(j);
 		backlog_flush(j);
 	}
 	if (j->fd >= 0)
 		close(j->fd);
+	unwatch(j);
+	free(j->batch);
 	free(j->backlog);
 	free(j->path);
 	free(j);

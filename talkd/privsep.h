@@ -10,7 +10,6 @@ struct privsep {
 int  privsep_resolve(const char *user, struct privsep *);
 /* When root: setgroups(tty), setresgid, setresuid, verify, no_new_privs. */
 void privsep_drop(const struct privsep *);
-#endif
 
 /* ---- opener.c: ~/.talkrc through a CAP_DAC_READ_SEARCH-only process ---- */
 #include "acl/acl.h"
@@ -37,3 +36,5 @@ enum acl_src opener_open(int chan, const char *user, int timeout_ms,
 	    IN_DELETE_SELF | IN_MOVE_SELF | IN_DONT_FOLLOW)
 /* Hand the opener an inotify descriptor to add its watches to. */
 int opener_share_inotify(int chan, int in);
+
+#endif

@@ -1,7 +1,12 @@
 /*
  * Request processing (SPEC.md 2-4).  The access decision comes first for
  * ANNOUNCE and LOOK_UP: a denied request is answered FAILED and learns
- * nothing else.  Every event goes to the journal.
+ * nothing else.
+ *
+ * Each handler fills the reply and a struct outcome (event, answer, names,
+ * id, tty, host, reason, rule); process_request() then turns the outcome
+ * into the request's one journal record in one place, outcome_jrec().
+ * Expiry and malformed-packet records go through the same builder.
  */
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -12,6 +17,19 @@
 #include "talkd/talkd.h"
 
 #define LOCAL_REFRESH_MS 10000
+
+/* What a request did: everything its journal record says. */
+struct outcome {
+	const char *event;		/* NULL: no record */
+	int answer;			/* enum ctl_answer, -1: none */
+	const char *reason;		/* static string, or NULL */
+	char caller[NAME_SIZE + 1], callee[NAME_SIZE + 1];	/* "": none */
+	uint8_t type;
+	int has_type, has_id, is_new;	/* is_new -1: leave out */
+	uint32_t id;
+	char tty[TTY_SIZE + 1], host[256], rule[192];
+	unsigned long count;
+};
 
 static void
 addrstr(uint32_t addr, char *out, size_t len)
@@ -59,36 +77,85 @@ process_is_local(struct server *s, uint32_t addr, int64_t now)
 	return 0;
 }
 
-/* One journal record; NULL or negative arguments are left out. */
+/* The outcome's journal record: one builder for every event. */
 static void
-jot(struct server *s, const char *event, const struct ctl_msg *m,
-    const struct sockaddr_in *src, const struct invite *e, int answer,
-    const char *tty, const char *host, const char *reason)
+outcome_jrec(const struct outcome *o, const struct sockaddr_in *src,
+    struct jrec *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->event = o->event;
+	r->src = src;
+	r->caller = o->caller[0] ? o->caller : NULL;
+	r->callee = o->callee[0] ? o->callee : NULL;
+	r->type = o->has_type ? proto_type_str(o->type) : NULL;
+	r->tty = o->tty[0] ? o->tty : NULL;
+	r->host = o->host[0] ? o->host : NULL;
+	r->id = o->id;
+	r->has_id = o->has_id;
+	r->is_new = o->is_new;
+	r->answer = o->answer >= 0 ? proto_answer_str((unsigned)o->answer) :
+	    NULL;
+	r->reason = o->reason;
+	r->rule = o->rule[0] ? o->rule : NULL;
+	r->count = o->count;
+}
+
+static void
+record(struct server *s, const struct outcome *o,
+    const struct sockaddr_in *src)
 {
 	struct jrec r;
 
-	memset(&r, 0, sizeof(r));
-	r.event = event;
-	r.is_new = -1;
-	r.src = src;
-	if (m) {
-		r.caller = m->l_name;
-		r.callee = m->r_name;
-		r.type = proto_type_str(m->type);
-	}
-	if (e) {
-		if (!m) {		/* DELETE: the request names nobody */
-			r.caller = e->l_name;
-			r.callee = e->r_name;
-		}
-		r.id = e->id;
-		r.has_id = 1;
-	}
-	r.answer = answer >= 0 ? proto_answer_str((unsigned)answer) : NULL;
-	r.tty = tty && tty[0] ? tty : NULL;
-	r.host = host;
-	r.reason = reason;
+	if (o->event == NULL)
+		return;
+	outcome_jrec(o, src, &r);
 	journal_write(s->journal, &r);
+}
+
+static void
+copy_name(char *dst, const char *src, size_t size)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static void
+outcome_init(struct outcome *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->answer = -1;
+	o->is_new = -1;
+}
+
+/* The request's names and type, as most events record them. */
+static void
+outcome_request(struct outcome *o, const struct ctl_msg *m)
+{
+	copy_name(o->caller, m->l_name, sizeof(o->caller));
+	copy_name(o->callee, m->r_name, sizeof(o->callee));
+	o->type = m->type;
+	o->has_type = 1;
+}
+
+static void
+outcome_id(struct outcome *o, uint32_t id)
+{
+	o->id = id;
+	o->has_id = 1;
+}
+
+/* The event, answer and reason; the reply carries the same answer. */
+static void
+outcome_set(struct outcome *o, struct ctl_resp *rp, const char *event,
+    int answer, const char *reason)
+{
+	o->event = event;
+	o->answer = answer;
+	o->reason = reason;
+	if (rp)
+		rp->answer = (uint8_t)answer;
 }
 
 /* The table entry a request would store. */
@@ -108,60 +175,54 @@ entry_from(struct invite *e, uint8_t type, const struct ctl_msg *m,
 
 static void
 do_leave_invite(struct server *s, const struct ctl_msg *m,
-    const struct sockaddr_in *src, struct ctl_resp *rp, int64_t now)
+    const struct sockaddr_in *src, struct ctl_resp *rp, struct outcome *o,
+    int64_t now)
 {
 	uint32_t saddr = ntohl(src->sin_addr.s_addr);
 	struct invite proto, *e;
-	struct jrec r;
 	int is_new = 0;
 
 	if (!process_is_local(s, saddr, now)) {
-		rp->answer = FAILED;
-		jot(s, "invite.refused", m, src, NULL, FAILED, NULL,
-		    NULL, "not a local sender");
+		outcome_request(o, m);
+		outcome_set(o, rp, "invite.refused", FAILED,
+		    "not a local sender");
 		return;
 	}
 	if ((e = table_find(s->table, LEAVE_INVITE, m->pid, m->l_name,
 	    m->r_name, now)) == NULL) {
 		entry_from(&proto, LEAVE_INVITE, m, src, "");
 		if ((e = table_insert(s->table, &proto, now)) == NULL) {
-			rp->answer = FAILED;
-			jot(s, "invite.refused", m, src, NULL, FAILED, NULL,
-			    NULL, "table full");
+			outcome_request(o, m);
+			outcome_set(o, rp, "invite.refused", FAILED,
+			    "table full");
 			return;
 		}
 		is_new = 1;
 	} else
 		e->addr = m->addr;	/* a re-send may carry a new port */
-	rp->answer = SUCCESS;
 	rp->id_num = e->id;
-	memset(&r, 0, sizeof(r));
-	r.event = "invite.left";
-	r.caller = e->l_name;
-	r.callee = e->r_name;
-	r.src = src;
-	r.id = e->id;
-	r.has_id = 1;
-	r.is_new = is_new;
-	r.answer = "SUCCESS";
-	journal_write(s->journal, &r);
+	copy_name(o->caller, e->l_name, sizeof(o->caller));
+	copy_name(o->callee, e->r_name, sizeof(o->callee));
+	outcome_id(o, e->id);
+	o->is_new = is_new;
+	outcome_set(o, rp, "invite.left", SUCCESS, NULL);
 }
 
 static void
 do_look_up(struct server *s, const struct ctl_msg *m,
-    const struct sockaddr_in *src, struct ctl_resp *rp)
+    const struct sockaddr_in *src, struct ctl_resp *rp, struct outcome *o)
 {
 	struct invite *e;
 
+	outcome_request(o, m);
 	if ((e = table_lookup(s->table, m->l_name, m->r_name)) == NULL) {
-		rp->answer = NOT_HERE;
-		jot(s, "lookup.miss", m, src, NULL, NOT_HERE, NULL, NULL, NULL);
+		outcome_set(o, rp, "lookup.miss", NOT_HERE, NULL);
 		return;
 	}
-	rp->answer = SUCCESS;
 	rp->id_num = e->id;
 	rp->addr = e->addr;		/* unchanged, family AF_INET */
-	jot(s, "lookup.hit", m, src, e, SUCCESS, NULL, NULL, NULL);
+	outcome_id(o, e->id);
+	outcome_set(o, rp, "lookup.hit", SUCCESS, NULL);
 	if (s->logging) {
 		char a[INET_ADDRSTRLEN], who[64], me[64];
 		addrstr(ntohl(src->sin_addr.s_addr), a, sizeof(a));
@@ -173,27 +234,22 @@ do_look_up(struct server *s, const struct ctl_msg *m,
 
 static void
 do_delete(struct server *s, const struct ctl_msg *m,
-    const struct sockaddr_in *src, struct ctl_resp *rp)
+    const struct sockaddr_in *src, struct ctl_resp *rp, struct outcome *o)
 {
 	struct invite *e = table_by_id(s->table, m->id_num);
-	struct jrec r;
 
 	/* Only the sender that created an entry may delete it. */
 	if (e == NULL || e->src_addr != ntohl(src->sin_addr.s_addr)) {
-		rp->answer = NOT_HERE;
-		memset(&r, 0, sizeof(r));
-		r.event = "delete.miss";
-		r.is_new = -1;
-		r.src = src;
-		r.id = m->id_num;
-		r.has_id = 1;
-		r.answer = "NOT_HERE";
-		journal_write(s->journal, &r);
+		outcome_id(o, m->id_num);
+		outcome_set(o, rp, "delete.miss", NOT_HERE, NULL);
 		return;
 	}
-	rp->answer = SUCCESS;
 	rp->id_num = e->id;
-	jot(s, "invite.deleted", NULL, src, e, SUCCESS, NULL, NULL, NULL);
+	/* The request names nobody: the entry does. */
+	copy_name(o->caller, e->l_name, sizeof(o->caller));
+	copy_name(o->callee, e->r_name, sizeof(o->callee));
+	outcome_id(o, e->id);
+	outcome_set(o, rp, "invite.deleted", SUCCESS, NULL);
 	table_remove(s->table, e);
 }
 
@@ -212,25 +268,26 @@ refusal(int answer)
 
 static void
 do_announce(struct server *s, const struct ctl_msg *m,
-    const struct sockaddr_in *src, struct ctl_resp *rp, int64_t now)
+    const struct sockaddr_in *src, struct ctl_resp *rp, struct outcome *o,
+    int64_t now)
 {
 	uint32_t saddr = ntohl(src->sin_addr.s_addr);
 	struct invite proto, *e;
 	struct tty_choice tty;
 	const struct pwent_c *pw;
-	char host[256], banner[2048];
+	char banner[2048];
 	time_t t;
 	struct tm tm;
 	size_t blen;
 	int answer, rering = 0;
 
+	outcome_request(o, m);
 	e = table_find(s->table, ANNOUNCE, m->pid, m->l_name, m->r_name, now);
 	if (e && !(m->id_num > e->id)) {
 		/* A retransmission: same answer, no second ring. */
-		rp->answer = SUCCESS;
 		rp->id_num = e->id;
-		jot(s, "announce.duplicate", m, src, e, SUCCESS,
-		    NULL, NULL, NULL);
+		outcome_id(o, e->id);
+		outcome_set(o, rp, "announce.duplicate", SUCCESS, NULL);
 		return;
 	}
 	rering = e != NULL;
@@ -241,57 +298,85 @@ do_announce(struct server *s, const struct ctl_msg *m,
 		answer = find_user(s->utmp, m->r_name, pw->uid, m->r_tty,
 		    &tty);
 	if (answer != SUCCESS) {
-		rp->answer = (uint8_t)answer;
-		jot(s, "announce.refused", m, src, NULL, answer,
-		    m->r_tty, NULL, refusal(answer));
+		copy_name(o->tty, m->r_tty, sizeof(o->tty));
+		outcome_set(o, rp, "announce.refused", answer,
+		    refusal(answer));
 		return;
 	}
+	copy_name(o->tty, tty.line, sizeof(o->tty));
 	if (!rering) {
 		entry_from(&proto, ANNOUNCE, m, src, tty.line);
 		if ((e = table_insert(s->table, &proto, now)) == NULL) {
-			rp->answer = FAILED;
-			jot(s, "announce.refused", m, src, NULL,
-			    FAILED, tty.line, NULL, "table full");
+			outcome_set(o, rp, "announce.refused", FAILED,
+			    "table full");
 			return;
 		}
 	}
-	resolver_name(s->resolver, saddr, host, sizeof(host), now);
+	resolver_name(s->resolver, saddr, o->host, sizeof(o->host), now);
 	t = time(NULL);
 	localtime_r(&t, &tm);
 	blen = banner_build(banner, sizeof(banner), s->hostname, &tm,
-	    m->l_name, host);
+	    m->l_name, o->host);
 	answer = blen ? ringer_ring(s->ringer, tty.line, pw->uid, banner,
 	    blen, now) : FAILED;
 	if (answer != SUCCESS) {
-		rp->answer = (uint8_t)answer;
-		jot(s, "announce.refused", m, src, NULL, answer,
-		    tty.line, host, refusal(answer));
+		outcome_set(o, rp, "announce.refused", answer,
+		    refusal(answer));
 		if (!rering)
 			table_remove(s->table, e);
 		return;
 	}
 	if (rering)
 		table_renew(s->table, e, now);
-	rp->answer = SUCCESS;
 	rp->id_num = e->id;
-	jot(s, rering ? "announce.rerung" : "announce.rung", m, src,
-	    e, SUCCESS, tty.line, host, NULL);
+	outcome_id(o, e->id);
+	outcome_set(o, rp, rering ? "announce.rerung" : "announce.rung",
+	    SUCCESS, NULL);
 	if (s->logging) {
 		char who[64], me[64], h[256];
 		vis_str(who, sizeof(who), m->l_name, NAME_SIZE);
 		vis_str(me, sizeof(me), m->r_name, NAME_SIZE);
-		vis_str(h, sizeof(h), host, strlen(host));
+		vis_str(h, sizeof(h), o->host, strlen(o->host));
 		log_info("%s@%s called by %s@%s", me, tty.line, who, h);
 	}
 }
 
-void
-process_request(struct server *s, const struct ctl_msg *m,
-    const struct sockaddr_in *src, struct ctl_resp *rp, int64_t now)
+/* The site and the callee decide ANNOUNCE and LOOK_UP first; 0: denied. */
+static int
+allowed(struct server *s, const struct ctl_msg *m,
+    const struct sockaddr_in *src, struct ctl_resp *rp, struct outcome *o)
+{
+	struct decision d;
+	char who[64], a[INET_ADDRSTRLEN];
+
+	if (m->type != ANNOUNCE && m->type != LOOK_UP)
+		return 1;
+	policy_decide(s->policy, m->r_name, m->l_name,
+	    ntohl(src->sin_addr.s_addr), &d);
+	if (d.allow)
+		return 1;
+	outcome_request(o, m);
+	outcome_set(o, rp, "request.denied", FAILED, d.reason);
+	copy_name(o->rule, d.rule, sizeof(o->rule));
+	if (s->logging) {
+		vis_str(who, sizeof(who), m->l_name, NAME_SIZE);
+		addrstr(ntohl(src->sin_addr.s_addr), a, sizeof(a));
+		log_info("dropping request: %s@%s (%s by %s)", who, a,
+		    d.reason, d.rule);
+	}
+	return 0;
+}
+
+/* Handle a request: fill the reply and its outcome; no journal I/O. */
+static void
+process_decide(struct server *s, const struct ctl_msg *m,
+    const struct sockaddr_in *src, struct ctl_resp *rp, struct outcome *o,
+    int64_t now)
 {
 	memset(rp, 0, sizeof(*rp));
 	rp->vers = TALK_VERSION;
 	rp->type = m->type;
+	outcome_init(o);
 
 	if (m->ctl_addr.addr != ntohl(src->sin_addr.s_addr) ||
 	    m->ctl_addr.port != ntohs(src->sin_port)) {
@@ -302,56 +387,36 @@ process_request(struct server *s, const struct ctl_msg *m,
 		    "replying to the source", a, m->ctl_addr.port, b,
 		    ntohs(src->sin_port));
 	}
-
-	if (m->type == ANNOUNCE || m->type == LOOK_UP) {
-		struct decision d;
-
-		policy_decide(s->policy, m->r_name, m->l_name,
-		    ntohl(src->sin_addr.s_addr), &d);
-		if (!d.allow) {
-			struct jrec r;
-			char who[64], a[INET_ADDRSTRLEN];
-
-			rp->answer = FAILED;
-			memset(&r, 0, sizeof(r));
-			r.event = "request.denied";
-			r.is_new = -1;
-			r.type = proto_type_str(m->type);
-			r.caller = m->l_name;
-			r.callee = m->r_name;
-			r.src = src;
-			r.answer = "FAILED";
-			r.rule = d.rule;
-			r.reason = d.reason;
-			journal_write(s->journal, &r);
-			if (s->logging) {
-				vis_str(who, sizeof(who), m->l_name, NAME_SIZE);
-				addrstr(ntohl(src->sin_addr.s_addr), a,
-				    sizeof(a));
-				log_info("dropping request: %s@%s (%s by %s)",
-				    who, a, d.reason, d.rule);
-			}
-			return;
-		}
-	}
+	if (!allowed(s, m, src, rp, o))
+		return;
 
 	switch (m->type) {
 	case LEAVE_INVITE:
-		do_leave_invite(s, m, src, rp, now);
+		do_leave_invite(s, m, src, rp, o, now);
 		break;
 	case LOOK_UP:
-		do_look_up(s, m, src, rp);
+		do_look_up(s, m, src, rp, o);
 		break;
 	case DELETE:
-		do_delete(s, m, src, rp);
+		do_delete(s, m, src, rp, o);
 		break;
 	case ANNOUNCE:
-		do_announce(s, m, src, rp, now);
+		do_announce(s, m, src, rp, o, now);
 		break;
-	default:
+	default:	/* proto_decode lets no other type through */
 		rp->answer = UNKNOWN_REQUEST;
 		break;
 	}
+}
+
+void
+process_request(struct server *s, const struct ctl_msg *m,
+    const struct sockaddr_in *src, struct ctl_resp *rp, int64_t now)
+{
+	struct outcome o;
+
+	process_decide(s, m, src, rp, &o, now);
+	record(s, &o, src);
 }
 
 void
@@ -361,19 +426,15 @@ process_flush_malformed(struct server *s, int64_t now, int force)
 
 	for (i = 0; i < sizeof(s->bad) / sizeof(s->bad[0]); i++) {
 		struct malformed *b = &s->bad[i];
-		struct jrec r;
+		struct outcome o;
 
 		if (!b->why || b->count == 0 ||
 		    (!force && now - b->last < 1000))
 			continue;
-		memset(&r, 0, sizeof(r));
-		r.event = "packet.malformed";
-		r.is_new = -1;
-		r.src = &b->src;
-		r.reason = b->why;
-		r.count = b->count;
-		r.answer = b->answer;
-		journal_write(s->journal, &r);
+		outcome_init(&o);
+		outcome_set(&o, NULL, "packet.malformed", b->answer, b->why);
+		o.count = b->count;
+		record(s, &o, &b->src);
 		b->count = 0;
 		b->last = now;
 	}
@@ -381,7 +442,7 @@ process_flush_malformed(struct server *s, int64_t now, int force)
 
 void
 process_malformed(struct server *s, const struct sockaddr_in *src,
-    const char *why, const char *answer, int64_t now)
+    const char *why, int answer, int64_t now)
 {
 	struct malformed *b = NULL;
 	size_t i;
@@ -408,17 +469,16 @@ static void
 expired(void *ctx, const struct invite *e)
 {
 	struct server *s = ctx;
-	struct jrec r;
+	struct outcome o;
 
-	memset(&r, 0, sizeof(r));
-	r.event = "invite.expired";
-	r.is_new = -1;
-	r.caller = e->l_name;
-	r.callee = e->r_name;
-	r.type = proto_type_str(e->type);
-	r.id = e->id;
-	r.has_id = 1;
-	journal_write(s->journal, &r);
+	outcome_init(&o);
+	o.event = "invite.expired";
+	copy_name(o.caller, e->l_name, sizeof(o.caller));
+	copy_name(o.callee, e->r_name, sizeof(o.callee));
+	o.type = e->type;
+	o.has_type = 1;
+	outcome_id(&o, e->id);
+	record(s, &o, NULL);
 }
 
 void

@@ -1,10 +1,12 @@
 /*
- * talkd: options, sockets, privilege drop and the receive loop.
+ * talkd: options, sockets and the receive loop; main() is set-up, loop and
+ * tear-down.  The privilege drop itself is privsep.c's.
  *
  * Modes: inetd/xinetd wait-mode (the UDP socket on fd 0, exit after the
  * idle timeout), systemd socket activation (LISTEN_FDS), or standalone
  * (--listen ADDR:PORT, repeatable; default 0.0.0.0:518).  Replies go to the
- * packet's source from the address the request arrived on (IP_PKTINFO).
+ * packet's source from the address the request arrived on (IP_PKTINFO on
+ * wildcard sockets; a socket bound to one address replies from it).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,7 +29,8 @@
 
 #define MAX_SOCKS	16
 #define MAX_POLL	(MAX_SOCKS + 64)
-#define BURST		64	/* packets read per socket per wakeup */
+#define BATCH		64	/* datagrams read per recvmmsg() */
+#define TICK_MS		1000	/* timers are served at least this often */
 
 static volatile sig_atomic_t got_quit, got_hup;
 
@@ -195,14 +198,32 @@ parse_hostport(const char *s, struct sockaddr_in *sin)
 	return 0;
 }
 
+/*
+ * Sockets stay blocking: with one socket the loop sleeps in recvmmsg()
+ * itself, which SO_RCVTIMEO wakes at least once a second for the timers.
+ * Every other receive and every send passes MSG_DONTWAIT.
+ */
+/*
+ * A socket bound to one address replies from it anyway; only a wildcard
+ * socket needs IP_PKTINFO to answer from the address a request reached.
+ */
 static void
 sock_setup(int fd)
 {
+	struct timeval tv = { TICK_MS / 1000, (TICK_MS % 1000) * 1000 };
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
 	int on = 1;
 
-	if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) < 0)
-		fatal("IP_PKTINFO");
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
+	if (getsockname(fd, (struct sockaddr *)&sin, &len) < 0 ||
+	    sin.sin_addr.s_addr == htonl(INADDR_ANY)) {
+		if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on,
+		    sizeof(on)) < 0)
+			fatal("IP_PKTINFO");
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		fatal("SO_RCVTIMEO");
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
 		fatal("O_NONBLOCK");
 	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
@@ -279,83 +300,159 @@ open_sockets(const struct opts *o, int *socks, int *inherited)
 	return n;
 }
 
-/* Read one datagram, answer it from the address it reached. */
-static int
-handle_one(struct server *s, int fd, int64_t now, int64_t *last_msg)
+/*
+ * One batch: up to BATCH datagrams read with one recvmmsg(), each handled,
+ * their journal records written with one write(2), then the replies sent
+ * with one sendmmsg(), each from the address its request reached
+ * (IP_PKTINFO).  Records go out before replies.
+ */
+struct batch {
+	struct mmsghdr in[BATCH], out[BATCH];
+	struct iovec iniov[BATCH], outiov[BATCH];
+	struct sockaddr_in src[BATCH];
+	uint8_t buf[BATCH][CTL_MSG_SIZE + 1], reply[BATCH][CTL_RESP_SIZE];
+	union {
+		char c[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct cmsghdr align;
+	} incm[BATCH], outcm[BATCH];
+};
+
+static struct batch bt;
+
+static void
+batch_init(struct batch *b)
 {
-	uint8_t buf[CTL_MSG_SIZE + 1], out[CTL_RESP_SIZE];
-	char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
-	struct sockaddr_in src;
-	struct iovec iov = { buf, sizeof(buf) };
-	struct msghdr mh;
+	size_t i;
+
+	memset(b, 0, sizeof(*b));
+	for (i = 0; i < BATCH; i++) {
+		b->iniov[i].iov_base = b->buf[i];
+		b->iniov[i].iov_len = sizeof(b->buf[i]);
+		b->in[i].msg_hdr.msg_name = &b->src[i];
+		b->in[i].msg_hdr.msg_iov = &b->iniov[i];
+		b->in[i].msg_hdr.msg_iovlen = 1;
+		b->in[i].msg_hdr.msg_control = b->incm[i].c;
+		b->outiov[i].iov_len = CTL_RESP_SIZE;
+	}
+}
+
+/* The local address a datagram reached, from its IP_PKTINFO. */
+static int
+arrived_at(struct msghdr *mh, struct in_addr *at)
+{
 	struct cmsghdr *cm;
-	struct in_pktinfo *pi = NULL, reply_pi;
-	struct ctl_msg m;
-	struct ctl_resp r;
-	enum ctl_answer ans;
-	const char *why;
-	ssize_t n;
+	struct in_pktinfo pi;
 
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_name = &src;
-	mh.msg_namelen = sizeof(src);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof(cbuf);
-	if ((n = recvmsg(fd, &mh, MSG_TRUNC)) < 0) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			log_warn("recvmsg");
-		return 0;
-	}
-	if (mh.msg_namelen < sizeof(src) || src.sin_family != AF_INET)
-		return 1;
-	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO)
-			pi = (struct in_pktinfo *)CMSG_DATA(cm);
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm))
+		if (cm->cmsg_level == IPPROTO_IP &&
+		    cm->cmsg_type == IP_PKTINFO) {
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			*at = pi.ipi_addr;
+			return 1;
+		}
+	return 0;
+}
 
-	switch (proto_decode(buf, (size_t)n, &m, &ans, &why)) {
-	case PROTO_DROP:
-		process_malformed(s, &src, why, NULL, now);
-		return 1;
-	case PROTO_REPLY:
-		*last_msg = now;
-		process_malformed(s, &src, why, proto_answer_str(ans), now);
-		memset(&r, 0, sizeof(r));
-		r.vers = TALK_VERSION;
-		r.type = m.type;
-		r.answer = (uint8_t)ans;
-		break;
-	case PROTO_OK:
-		*last_msg = now;
-		process_request(s, &m, &src, &r, now);
-		break;
-	}
-	proto_encode_resp(&r, out);
+/* Queue reply k to request i's source, sent from where it arrived. */
+static void
+queue_reply(struct batch *b, size_t i, size_t k, const struct ctl_resp *r)
+{
+	struct msghdr *mh = &b->out[k].msg_hdr;
+	struct in_pktinfo pi;
+	struct cmsghdr *cm;
+	struct in_addr at;
 
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_name = &src;
-	mh.msg_namelen = sizeof(src);
-	iov.iov_base = out;
-	iov.iov_len = sizeof(out);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (pi) {
-		/* pi points into cbuf: take the address before reusing it. */
-		memset(&reply_pi, 0, sizeof(reply_pi));
-		reply_pi.ipi_spec_dst = pi->ipi_addr;	/* where it arrived */
-		memset(cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		cm = CMSG_FIRSTHDR(&mh);
+	proto_encode_resp(r, b->reply[k]);
+	memset(mh, 0, sizeof(*mh));
+	mh->msg_name = &b->src[i];
+	mh->msg_namelen = sizeof(b->src[i]);
+	b->outiov[k].iov_base = b->reply[k];
+	mh->msg_iov = &b->outiov[k];
+	mh->msg_iovlen = 1;
+	if (arrived_at(&b->in[i].msg_hdr, &at)) {
+		memset(&b->outcm[k], 0, sizeof(b->outcm[k]));
+		mh->msg_control = b->outcm[k].c;
+		mh->msg_controllen = sizeof(b->outcm[k].c);
+		cm = CMSG_FIRSTHDR(mh);
 		cm->cmsg_level = IPPROTO_IP;
 		cm->cmsg_type = IP_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(reply_pi));
-		memcpy(CMSG_DATA(cm), &reply_pi, sizeof(reply_pi));
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi_spec_dst = at;
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
 	}
-	if (sendmsg(fd, &mh, 0) < 0)
-		log_debug("sendmsg: %s", strerror(errno));
+}
+
+/* Handle datagram i of the batch; 1 when it gets a reply in *r. */
+static int
+handle_one(struct server *s, struct batch *b, size_t i, int64_t now,
+    int64_t *last_msg, struct ctl_resp *r)
+{
+	struct msghdr *mh = &b->in[i].msg_hdr;
+	const struct sockaddr_in *src = &b->src[i];
+	struct ctl_msg m;
+	enum ctl_answer ans;
+	const char *why;
+
+	if (mh->msg_namelen < sizeof(*src) || src->sin_family != AF_INET)
+		return 0;
+	switch (proto_decode(b->buf[i], b->in[i].msg_len, &m, &ans, &why)) {
+	case PROTO_DROP:
+		process_malformed(s, src, why, -1, now);
+		return 0;
+	case PROTO_REPLY:
+		*last_msg = now;
+		process_malformed(s, src, why, (int)ans, now);
+		memset(r, 0, sizeof(*r));
+		r->vers = TALK_VERSION;
+		r->type = m.type;
+		r->answer = (uint8_t)ans;
+		return 1;
+	case PROTO_OK:
+		break;
+	}
+	*last_msg = now;
+	process_request(s, &m, src, r, now);
 	return 1;
+}
+
+/* Read and answer one batch; flags MSG_WAITFORONE or MSG_DONTWAIT. */
+static int
+handle_batch(struct server *s, int fd, int flags, int64_t *last_msg)
+{
+	struct batch *b = &bt;
+	struct ctl_resp r;
+	size_t i, k = 0, sent = 0;
+	int64_t now;
+	int n;
+
+	for (i = 0; i < BATCH; i++) {
+		b->in[i].msg_hdr.msg_namelen = sizeof(b->src[i]);
+		b->in[i].msg_hdr.msg_controllen = sizeof(b->incm[i].c);
+		b->in[i].msg_hdr.msg_flags = 0;
+	}
+	if ((n = recvmmsg(fd, b->in, BATCH, flags | MSG_TRUNC, NULL)) <= 0) {
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR)
+			log_warn("recvmmsg");
+		return 0;
+	}
+	now = now_ms();
+	journal_begin(s->journal);
+	for (i = 0; i < (size_t)n; i++)
+		if (handle_one(s, b, i, now, last_msg, &r))
+			queue_reply(b, i, k++, &r);
+	journal_commit(s->journal);
+	while (sent < k) {
+		int m = sendmmsg(fd, b->out + sent, (unsigned)(k - sent),
+		    MSG_DONTWAIT);
+		if (m <= 0) {
+			log_debug("sendmmsg: %s", strerror(errno));
+			m = 1;		/* drop that reply, send the rest */
+		}
+		sent += (size_t)m;
+	}
+	return n;
 }
 
 static int64_t
@@ -402,83 +499,84 @@ state_path(const char *dir, const char *name)
 	return p;
 }
 
-int
-main(int argc, char **argv)
-{
+/* Everything main() sets up and tears down. */
+struct daemon {
 	struct opts o;
 	struct server s;
 	struct privsep ps;
+	int socks[MAX_SOCKS];
+	size_t nsocks;
+	int inherited;
+	char *journal_path, *cache_path;
+	int opener;
+	pid_t opener_pid;
+	int64_t last_msg;
+};
+
+/* -n: check the configuration and exit. */
+static int
+check_only(struct daemon *d)
+{
+	struct opts *o = &d->o;
+	struct policy *p;
+	int cache_required = o->acl_cache != NULL;
+
+	if ((p = policy_new(o->acl_file ? NULL : d->cache_path,
+	    cache_required, o->acl_file, o->strict, -1, NULL)) == NULL) {
+		fprintf(stderr, "talkd: configuration invalid\n");
+		return 1;
+	}
+	policy_free(p);
+	printf("configuration OK\n");
+	return 0;
+}
+
+/*
+ * Set-up, in the order the privilege drop needs: tables, sockets, journal
+ * and opener while root, then the drop, then what runs unprivileged.
+ */
+static void
+setup(struct daemon *d)
+{
+	struct opts *o = &d->o;
+	struct server *s = &d->s;
 	struct table_limits lim;
 	struct sigaction sa;
-	struct pollfd pfd[MAX_POLL];
-	int socks[MAX_SOCKS], inherited;
-	size_t nsocks, i;
-	int64_t last_msg, idle_ms;
-	char *journal_path, *cache_path;
-	int cache_required, opener;
-	pid_t opener_pid;
+	int cache_required = o->acl_cache != NULL;
 
-	parse_opts(argc, argv, &o);
-	log_init(o.foreground, o.verbose);
-	memset(&s, 0, sizeof(s));
-	s.logging = o.logging;
-
-	if (privsep_resolve(o.user, &ps) < 0 && geteuid() == 0)
-		fatalx("cannot find an unprivileged user to run as "
-		    "(--user NAME)");
-	if (o.ttl < 60)
-		log_warnx("-r %ld: clients refresh invitations every 30 "
-		    "seconds; less than 60 drops live invitations", o.ttl);
-	cache_required = o.acl_cache != NULL;
-	cache_path = o.acl_cache ? strdup(o.acl_cache) :
-	    state_path(o.state_dir, "acl.cache");
-	if (o.acl_file && o.acl_cache)
-		fatalx("-a and --acl-cache both name a site policy; use one");
-	if (o.check_only) {
-		if ((s.policy = policy_new(o.acl_file ? NULL : cache_path,
-		    cache_required, o.acl_file, o.strict, -1, NULL)) == NULL) {
-			fprintf(stderr, "talkd: configuration invalid\n");
-			return 1;
-		}
-		policy_free(s.policy);
-		free(cache_path);
-		printf("configuration OK\n");
-		return 0;
-	}
-
-	lim.max_entries = (size_t)o.max_invites;
-	lim.max_per_source = (size_t)o.max_per_source;
-	lim.ttl_ms = (int64_t)o.ttl * 1000;
-	if ((s.table = table_new(&lim)) == NULL ||
-	    (s.ringer = ringer_new(64, (int64_t)o.ring_timeout * 1000)) ==
-	    NULL || (s.utmp = utmp_cache_new(o.utmp)) == NULL)
+	lim.max_entries = (size_t)o->max_invites;
+	lim.max_per_source = (size_t)o->max_per_source;
+	lim.ttl_ms = (int64_t)o->ttl * 1000;
+	if ((s->table = table_new(&lim)) == NULL ||
+	    (s->ringer = ringer_new(64, (int64_t)o->ring_timeout * 1000)) ==
+	    NULL || (s->utmp = utmp_cache_new(o->utmp)) == NULL)
 		fatal("out of memory");
-	if (gethostname(s.hostname, sizeof(s.hostname) - 1) < 0)
-		memcpy(s.hostname, "localhost", sizeof("localhost"));
+	if (gethostname(s->hostname, sizeof(s->hostname) - 1) < 0)
+		memcpy(s->hostname, "localhost", sizeof("localhost"));
 
-	nsocks = open_sockets(&o, socks, &inherited);
-	if (!inherited && !o.idle_set)
-		o.idle = 0;		/* standalone: no idle exit */
-	ensure_state_dir(o.state_dir, &ps);
-	journal_path = o.journal ? strdup(o.journal) :
-	    state_path(o.state_dir, "journal");
-	if ((s.journal = journal_open(journal_path)) == NULL)
+	d->nsocks = open_sockets(o, d->socks, &d->inherited);
+	if (!d->inherited && !o->idle_set)
+		o->idle = 0;		/* standalone: no idle exit */
+	ensure_state_dir(o->state_dir, &d->ps);
+	d->journal_path = o->journal ? strdup(o->journal) :
+	    state_path(o->state_dir, "journal");
+	if ((s->journal = journal_open(d->journal_path)) == NULL)
 		fatal("journal");
 	if (geteuid() == 0)
-		journal_chown(s.journal, ps.uid);
+		journal_chown(s->journal, d->ps.uid);
 
-	opener = opener_start(&ps, &opener_pid);
-	if ((s.pw = pwcache_new(1024, 30000)) == NULL)
+	d->opener = opener_start(&d->ps, &d->opener_pid);
+	if ((s->pw = pwcache_new(1024, 30000)) == NULL)
 		fatal("out of memory");
-	if ((s.policy = policy_new(o.acl_file ? NULL : cache_path,
-	    cache_required, o.acl_file, o.strict, opener, s.pw)) == NULL)
+	if ((s->policy = policy_new(o->acl_file ? NULL : d->cache_path,
+	    cache_required, o->acl_file, o->strict, d->opener, s->pw)) == NULL)
 		fatalx("no usable site policy; refusing to start");
 
-	privsep_drop(&ps);
+	privsep_drop(&d->ps);
 	if (chdir("/") < 0)
 		fatal("chdir /");
-	if ((s.resolver = resolver_new(o.dns, (int)o.dns_timeout_ms, 256)) ==
-	    NULL)
+	if ((s->resolver = resolver_new(o->dns, (int)o->dns_timeout_ms,
+	    256)) == NULL)
 		fatal("out of memory");
 
 	memset(&sa, 0, sizeof(sa));
@@ -491,93 +589,167 @@ main(int argc, char **argv)
 
 	{
 		struct jrec r = { .event = "daemon.start", .is_new = -1,
-		    .msg = inherited ? "inherited socket" : "standalone" };
-		journal_write(s.journal, &r);
+		    .msg = d->inherited ? "inherited socket" : "standalone" };
+		journal_write(s->journal, &r);
 	}
 	log_info("started; %zu socket(s), idle timeout %ld s, request "
-	    "ttl %ld s", nsocks, o.idle, o.ttl);
+	    "ttl %ld s", d->nsocks, o->idle, o->ttl);
+}
 
-	idle_ms = o.idle * 1000;
-	last_msg = now_ms();
+/* Housekeeping between wakeups; 0 when the daemon should exit (idle). */
+static int
+housekeeping(struct daemon *d, int64_t now)
+{
+	struct server *s = &d->s;
+
+	if (got_hup) {
+		got_hup = 0;
+		journal_reopen(s->journal);
+		policy_reload(s->policy, now, 1);
+		log_info("SIGHUP: journal reopened, policy reloaded");
+	}
+	process_expire(s, now);
+	process_flush_malformed(s, now, 0);
+	policy_reload(s->policy, now, 0);
+	if (d->o.idle > 0 && now - d->last_msg >= d->o.idle * 1000 &&
+	    ringer_pending(s->ringer) == 0) {
+		log_info("idle for %ld s, exiting", d->o.idle);
+		return 0;
+	}
+	return 1;
+}
+
+/* How long poll() may sleep: the nearest timer. */
+static int
+poll_timeout(struct daemon *d, int64_t now)
+{
+	struct server *s = &d->s;
+	int64_t timeout = d->o.tick * 1000;
+	size_t i;
+
+	if (!d->o.acl_file)	/* watch the policy cache once a second */
+		timeout = min_timeout(timeout, 1000);
+	timeout = min_timeout(timeout, table_next_expiry(s->table, now));
+	timeout = min_timeout(timeout, ringer_next_deadline(s->ringer, now));
+	if (d->o.idle > 0)
+		timeout = min_timeout(timeout, d->last_msg + d->o.idle * 1000 -
+		    now);
+	for (i = 0; i < sizeof(s->bad) / sizeof(s->bad[0]); i++)
+		if (s->bad[i].count)
+			timeout = min_timeout(timeout, 1000);
+	if (timeout < 0)
+		timeout = 0;
+	return (int)(timeout > INT_MAX ? INT_MAX : timeout);
+}
+
+/*
+ * The loop.  With one socket and no tty write pending it sleeps in
+ * recvmmsg(MSG_WAITFORONE) itself: per batch one receive, one journal
+ * write and one send, and nothing else.  SO_RCVTIMEO wakes it within
+ * TICK_MS for the timers (expiry, the malformed-packet records, the idle
+ * exit, the policy cache), and SIGTERM or SIGHUP interrupt it (their
+ * handlers only set flags, installed without SA_RESTART).  With several
+ * sockets or pending rings it polls them all, as before.
+ */
+static void
+loop(struct daemon *d)
+{
+	struct server *s = &d->s;
+	struct pollfd pfd[MAX_POLL];
+	size_t np, nr, i;
+
+	batch_init(&bt);
+	d->last_msg = now_ms();
 	while (!got_quit) {
-		int64_t now = now_ms(), timeout;
-		size_t np, nr;
+		int64_t now = now_ms();
 		int rc;
 
-		if (got_hup) {
-			got_hup = 0;
-			journal_reopen(s.journal);
-			policy_reload(s.policy, now_ms(), 1);
-			log_info("SIGHUP: journal reopened, policy reloaded");
-		}
-		process_expire(&s, now);
-		process_flush_malformed(&s, now, 0);
-		policy_reload(s.policy, now, 0);
-		if (idle_ms > 0 && now - last_msg >= idle_ms &&
-		    ringer_pending(s.ringer) == 0) {
-			log_info("idle for %ld s, exiting", o.idle);
+		if (!housekeeping(d, now))
 			break;
+		if (d->nsocks == 1 && ringer_pending(s->ringer) == 0) {
+			handle_batch(s, d->socks[0], MSG_WAITFORONE,
+			    &d->last_msg);
+			continue;
 		}
-
-		for (np = 0; np < nsocks; np++) {
-			pfd[np].fd = socks[np];
+		for (np = 0; np < d->nsocks; np++) {
+			pfd[np].fd = d->socks[np];
 			pfd[np].events = POLLIN;
 			pfd[np].revents = 0;
 		}
-		nr = ringer_pollfds(s.ringer, pfd + np, MAX_POLL - np);
-		timeout = o.tick * 1000;
-		if (!o.acl_file)	/* watch the policy cache once a second */
-			timeout = min_timeout(timeout, 1000);
-		timeout = min_timeout(timeout, table_next_expiry(s.table, now));
-		timeout = min_timeout(timeout, ringer_next_deadline(s.ringer,
-		    now));
-		if (idle_ms > 0)
-			timeout = min_timeout(timeout, last_msg + idle_ms - now);
-		for (i = 0; i < sizeof(s.bad) / sizeof(s.bad[0]); i++)
-			if (s.bad[i].count)
-				timeout = min_timeout(timeout, 1000);
-		if (timeout < 0)
-			timeout = 0;
-		rc = poll(pfd, np + nr, (int)(timeout > INT_MAX ? INT_MAX :
-		    timeout));
+		nr = ringer_pollfds(s->ringer, pfd + np, MAX_POLL - np);
+		rc = poll(pfd, np + nr, poll_timeout(d, now));
 		if (rc < 0) {
 			if (errno != EINTR)
 				fatal("poll");
 			continue;
 		}
-		now = now_ms();
-		for (i = 0; i < np; i++) {
-			int k;
-			if (!(pfd[i].revents & POLLIN))
-				continue;
-			for (k = 0; k < BURST; k++)
-				if (!handle_one(&s, pfd[i].fd, now, &last_msg))
-					break;
-		}
-		ringer_service(s.ringer, pfd + np, nr, now);
+		for (i = 0; i < np; i++)
+			if (pfd[i].revents & POLLIN)
+				handle_batch(s, pfd[i].fd, MSG_DONTWAIT,
+				    &d->last_msg);
+		ringer_service(s->ringer, pfd + np, nr, now_ms());
 	}
+}
 
-	process_flush_malformed(&s, now_ms(), 1);
+static void
+teardown(struct daemon *d)
+{
+	struct server *s = &d->s;
+	size_t i;
+
+	process_flush_malformed(s, now_ms(), 1);
 	{
 		struct jrec r = { .event = "daemon.stop", .is_new = -1,
 		    .msg = got_quit ? "signal" : "idle" };
-		journal_write(s.journal, &r);
+		journal_write(s->journal, &r);
 	}
-	journal_close(s.journal);
-	resolver_free(s.resolver);
-	ringer_free(s.ringer);
-	table_free(s.table);
-	utmp_cache_free(s.utmp);
-	policy_free(s.policy);
-	pwcache_free(s.pw);
-	if (opener >= 0)
-		close(opener);		/* the opener sees EOF and exits */
-	if (opener_pid > 0)
-		waitpid(opener_pid, NULL, 0);
-	free(cache_path);
-	free(s.local);
-	free(journal_path);
-	for (i = 0; i < nsocks; i++)
-		close(socks[i]);
+	journal_close(s->journal);
+	resolver_free(s->resolver);
+	ringer_free(s->ringer);
+	table_free(s->table);
+	utmp_cache_free(s->utmp);
+	policy_free(s->policy);
+	pwcache_free(s->pw);
+	if (d->opener >= 0)
+		close(d->opener);	/* the opener sees EOF and exits */
+	if (d->opener_pid > 0)
+		waitpid(d->opener_pid, NULL, 0);
+	free(d->cache_path);
+	free(s->local);
+	free(d->journal_path);
+	for (i = 0; i < d->nsocks; i++)
+		close(d->socks[i]);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct daemon d;
+	struct opts *o = &d.o;
+	int rc;
+
+	parse_opts(argc, argv, o);
+	log_init(o->foreground, o->verbose);
+	d.s.logging = o->logging;
+	d.opener = -1;
+
+	if (privsep_resolve(o->user, &d.ps) < 0 && geteuid() == 0)
+		fatalx("cannot find an unprivileged user to run as "
+		    "(--user NAME)");
+	if (o->ttl < 60)
+		log_warnx("-r %ld: clients refresh invitations every 30 "
+		    "seconds; less than 60 drops live invitations", o->ttl);
+	if (o->acl_file && o->acl_cache)
+		fatalx("-a and --acl-cache both name a site policy; use one");
+	d.cache_path = o->acl_cache ? strdup(o->acl_cache) :
+	    state_path(o->state_dir, "acl.cache");
+	if (o->check_only) {
+		rc = check_only(&d);
+		free(d.cache_path);
+		return rc;
+	}
+	setup(&d);
+	loop(&d);
+	teardown(&d);
 	return 0;
 }

@@ -1,9 +1,11 @@
 /*
  * talkd: a minimal ntalk daemon (talk protocol version 1, UDP 518).
- * Modules: proto.c (codec), table.c (invitations), announce.c (utmp, tty,
- * banner), resolve.c (caller host names), policy.c (ACL), journal.c (audit
- * records), process.c (requests), privsep.c (privilege drop, .talkrc opener),
- * log.c, talkd.c (options, sockets, loop).
+ * Modules: proto.c (codec), table.c (invitations), announce.c (utmp, tty
+ * choice, banner), ringer.c (tty writes), resolve.c (caller host names),
+ * policy.c (ACL), pwcache.c (accounts), journal.c (audit records),
+ * process.c (requests), privsep.c (privilege drop), opener.c (the ~/.talkrc
+ * opener, declared in privsep.h), watch.c (change detection), log.c (and
+ * now_ms), talkd.c (options, sockets, loop).
  */
 #ifndef TALKD_H
 #define TALKD_H
@@ -15,7 +17,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-/* ---- proto.c: the wire format (reference ntalk-implementations.md 1) ---- */
+/* ---- proto.c: the wire format (SPEC.md 1) ------------------------------- */
 #define CTL_MSG_SIZE	84
 #define CTL_RESP_SIZE	24
 #define NAME_SIZE	12
@@ -133,6 +135,8 @@ void utmp_cache_free(struct utmp_cache *);
  */
 enum ctl_answer find_user(struct utmp_cache *, const char *user, uid_t uid,
 	    const char *want, struct tty_choice *out);
+/* A utmp line usable as /dev/<line>: printable, no "..", not absolute. */
+int tty_line_ok(const char *line);
 /* Escape bytes outside printable ASCII as octal \ooo and \ as \\; bounded. */
 size_t vis_str(char *dst, size_t dstlen, const char *src, size_t srclen);
 /*
@@ -143,7 +147,7 @@ size_t vis_str(char *dst, size_t dstlen, const char *src, size_t srclen);
 size_t banner_build(char *buf, size_t len, const char *thishost,
 	    const struct tm *when, const char *caller, const char *callerhost);
 
-/* Pending tty writes, drained by the loop without ever blocking. */
+/* ---- ringer.c: pending tty writes, drained without ever blocking -------- */
 struct ringer;
 struct ringer *ringer_new(size_t max_pending, int64_t write_timeout_ms);
 void ringer_free(struct ringer *);
@@ -183,7 +187,12 @@ struct jrec {				/* NULL or 0 fields are left out */
 	unsigned long count;
 };
 struct journal *journal_open(const char *path);	/* NULL path: off */
+/* A record; written at once, or at journal_commit() inside a batch. */
 void journal_write(struct journal *, const struct jrec *);
+/* Batch the records until journal_commit(), which writes them at once. */
+void journal_begin(struct journal *);
+void journal_commit(struct journal *);
+/* Switch to the path when it names a new file (SIGHUP); else keep on. */
 void journal_reopen(struct journal *);
 /* Give the journal to the user the daemon will run as (before the drop). */
 void journal_chown(struct journal *, uid_t);
@@ -260,15 +269,16 @@ struct server {
 		unsigned long count;
 		int64_t last;
 		struct sockaddr_in src;
-		const char *answer;
+		int answer;		/* -1: no reply */
 	} bad[8];
 };
 
+/* Handle a request: fill the reply, then write its one journal record. */
 void process_request(struct server *, const struct ctl_msg *,
 	    const struct sockaddr_in *src, struct ctl_resp *, int64_t now);
-/* A packet that does not decode; answer is NULL when it gets no reply. */
+/* A packet that does not decode; answer is -1 when it gets no reply. */
 void process_malformed(struct server *, const struct sockaddr_in *src,
-	    const char *why, const char *answer, int64_t now);
+	    const char *why, int answer, int64_t now);
 void process_flush_malformed(struct server *, int64_t now, int force);
 void process_expire(struct server *, int64_t now);
 int  process_is_local(struct server *, uint32_t addr, int64_t now);
@@ -297,7 +307,7 @@ int  watch_async(int fd);
  */
 int  watch_moved(sig_atomic_t *seen);
 
-/* ---- time ---------------------------------------------------------------- */
+/* ---- log.c: time --------------------------------------------------------- */
 int64_t now_ms(void);			/* CLOCK_MONOTONIC, milliseconds */
 
 #endif

@@ -1,14 +1,24 @@
 #!/bin/bash
 # make bench: request rates of talkd against baselines measured in the same
-# run -- a bare UDP responder (the ceiling) and GNU inetutils talkd (the
-# daemon people run today, taken from Debian's package without installing
-# it, so no inetd is started) -- with an empty table and with 100,000 live
-# invitations.  Prints rates and ratios; absolute numbers mean little on a
-# shared machine, ratios within one run do.  Bounded: every load has a
-# request count and a time limit.
+# run -- a bare UDP responder (tests/tools/udpecho: the ceiling; it receives
+# and sends in batches exactly as talkd does at its best) and GNU inetutils
+# talkd (the daemon people run today, taken from Debian's package without
+# installing it, so no inetd is started).
+#
+# LOOK_UP at 1 and at 8 requests in flight (ntalk-load -w), BENCH_REPS
+# repetitions alternating between the three responders so that a noisy
+# neighbour hits all of them alike; each figure is the median of the
+# per-repetition ratios.  CPU time per request (user + system, from /proc)
+# is summed over the repetitions: less at the mercy of the scheduler than
+# rates.  Then system calls per request for talkd in steady state (strace
+# -c over a bounded run), and rates with 100,000 live
+# invitations and with a callee's 50-rule ~/.talkrc.  Absolute numbers mean
+# little on a shared machine, ratios within one run do.  Bounded: every load
+# has a request count and a time limit.
 set -u
 B=${TALKD_BUILD:?run through make}
 N=${BENCH_REQUESTS:-20000}
+REPS=${BENCH_REPS:-7}
 FILL=${BENCH_FILL:-100000}
 W=$(mktemp -d /tmp/talkd-bench.XXXXXX)
 pids=""
@@ -17,6 +27,11 @@ port() { echo $((20000 + RANDOM % 30000)); }
 rate() { sed -n 's/.*rate=\([0-9]*\).*/\1/p'; }
 load() { "$B/tools/ntalk-load" -T 60 "$@" | tee -a "$W/load.log" | rate; }
 ready() { for i in $(seq 1 50); do "$B/tools/ntalk" -w 100 "$1" lookup p p >/dev/null 2>&1 && return 0; done; return 1; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+median() {	# median PRINTF_FORMAT < numbers
+	sort -g | awk -v f="$1" '$1 != "n/a" { a[++n] = $1 }
+	    END { if (!n) print "n/a"; else printf f "\n", n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }'
+}
 
 # GNU talkd from its .deb, unpacked into the work dir.
 GNU=""
@@ -25,26 +40,88 @@ if (cd "$W" && apt-get download -qq inetutils-talkd >/dev/null 2>&1); then
 	[ -x "$GNU" ] || GNU=$(find "$W/gnu" -name 'talkd' -type f | head -1)
 fi
 
-P=$(port); "$B/tools/udpecho" 127.0.0.1:$P & pids="$pids $!"; sleep 0.2
-echo_rate=$(load -n $N 127.0.0.1:$P lookup a b)
-
-P2=$(port)
-"$B/talkd" --foreground --listen 127.0.0.1:$P2 --journal "$W/journal" --utmp "$W/utmp" \
+PE=$(port); "$B/tools/udpecho" 127.0.0.1:$PE & pids="$pids $!"
+PT=$(port)
+"$B/talkd" --foreground --listen 127.0.0.1:$PT --journal "$W/journal" --utmp "$W/utmp" \
     --max-invites $((FILL + 1000)) --max-per-source $((FILL + 1000)) --user nobody 2>"$W/talkd.log" &
-pids="$pids $!"; ready 127.0.0.1:$P2 || { echo "talkd did not start"; cat "$W/talkd.log"; exit 1; }
-ours0=$(load -n $N 127.0.0.1:$P2 lookup sif thor)
-fill_ours=$(load -n $FILL -p 100000 127.0.0.1:$P2 invite filler someone)
-ours1=$(load -n $N 127.0.0.1:$P2 lookup sif thor)
-
+TPID=$!; pids="$pids $TPID"
+ready 127.0.0.1:$PE || { echo "udpecho did not start"; exit 1; }
+ready 127.0.0.1:$PT || { echo "talkd did not start"; cat "$W/talkd.log"; exit 1; }
 if [ -n "$GNU" ]; then
-	P3=$(port)
-	"$B/tools/sockexec" inetd 127.0.0.1:$P3 "$GNU" -i 600 & pids="$pids $!"
-	ready 127.0.0.1:$P3 || GNU=""
+	PG=$(port)
+	"$B/tools/sockexec" inetd 127.0.0.1:$PG "$GNU" -i 600 & pids="$pids $!"
+	ready 127.0.0.1:$PG || GNU=""
 fi
+
+EPID=$(pgrep -f -- "udpecho 127.0.0.1:$PE" | head -1)
+GPID=""
+[ -n "$GNU" ] && GPID=$(pgrep -f -- "$GNU" | head -1)
+# CPU time (user + system, clock ticks) a responder used, for CPU per request.
+cpu() { awk '{ print $14 + $15 }' /proc/$1/stat 2>/dev/null || echo 0; }
+run() {	# run WHO PORT PID W: the rate; adds the CPU ticks used to $W/cpu.WHO.W
+	local before after r
+	before=$(cpu $3)
+	r=$(load -n $N -w $4 127.0.0.1:$2 lookup sif thor)
+	after=$(cpu $3)
+	echo $((after - before)) >>"$W/cpu.$1.$4"
+	echo "$r"
+}
+
+# Alternating repetitions: echo, talkd, GNU, then the other way round.
+: >"$W/rates"
+for rep in $(seq 1 "$REPS"); do
+	for w in 1 8; do
+		order="e t g"; [ $((rep % 2)) -eq 0 ] && order="g t e"
+		e=0 t=0 g=0
+		for who in $order; do
+			case $who in
+			e) e=$(run e $PE $EPID $w) ;;
+			t) t=$(run t $PT $TPID $w) ;;
+			g) [ -n "$GNU" ] && g=$(run g $PG $GPID $w) ;;
+			esac
+		done
+		echo "$w $e $t $g" >>"$W/rates"
+	done
+done
+# Microseconds of CPU per request, over all repetitions.
+cpu_us() {
+	awk -v n=$((N * REPS)) -v hz="$(getconf CLK_TCK)" '{ t += $1 }
+	    END { if (NR) printf "%.1f", t * 1e6 / hz / n; else print "n/a" }' "$W/cpu.$1.$2" 2>/dev/null || echo n/a
+}
+col() {	# col W FIELD: the per-repetition values of an awk expression
+	awk -v w="$1" '$1 == w { e = $2; t = $3; g = $4; print '"$2"' }' "$W/rates"
+}
+med_ratio() { col "$1" "($2 > 0 && $3 > 0) ? $2 / $3 : \"n/a\"" | median %.2f; }
+med_rate() { col "$1" "$2" | median %.0f; }
+
+# System calls per request in steady state: strace -c attached to the
+# running daemon over a bounded run; the journal write is counted apart.
+syscalls() {	# syscalls WINDOW -> "TOTAL_PER_REQ BEYOND_WRITE_PER_REQ"
+	local n=5000 s i out=$W/strace.$1
+	command -v strace >/dev/null || { echo "n/a n/a"; return; }
+	strace -c -p "$TPID" -o "$out" 2>/dev/null & s=$!
+	for i in $(seq 1 100); do
+		[ "$(awk '/^TracerPid:/ {print $2}' /proc/$TPID/status)" != 0 ] && break
+		sleep 0.05
+	done
+	"$B/tools/ntalk-load" -T 60 -n $n -w "$1" 127.0.0.1:$PT lookup sif thor >/dev/null
+	kill -INT $s; wait $s 2>/dev/null
+	# columns: % time, seconds, usecs/call, calls, [errors,] syscall
+	awk -v n=$n '$NF == "total" { t = $4 } $NF == "write" { wr = $4 }
+	    END { if (t) printf "%.2f %.2f", t / n, (t - wr) / n; else print "n/a n/a" }' "$out"
+}
+read -r sc1 scw1 <<<"$(syscalls 1)"
+read -r sc8 scw8 <<<"$(syscalls 8)"
+
+# 100,000 live invitations, then a callee with a 50-rule ~/.talkrc.
+echo_f=$(load -n $N -w 1 127.0.0.1:$PE lookup sif thor)
+ours0=$(load -n $N -w 1 127.0.0.1:$PT lookup sif thor)
+fill_ours=$(load -n $FILL -p 100000 127.0.0.1:$PT invite filler someone)
+ours1=$(load -n $N -w 1 127.0.0.1:$PT lookup sif thor)
 if [ -n "$GNU" ]; then
-	gnu0=$(load -n $N 127.0.0.1:$P3 lookup sif thor)
-	fill_gnu=$(load -n $FILL -p 100000 127.0.0.1:$P3 invite filler someone)
-	gnu1=$(load -n $N 127.0.0.1:$P3 lookup sif thor)
+	gnu0=$(load -n $N -w 1 127.0.0.1:$PG lookup sif thor)
+	fill_gnu=$(load -n $FILL -p 100000 127.0.0.1:$PG invite filler someone)
+	gnu1=$(load -n $N -w 1 127.0.0.1:$PG lookup sif thor)
 fi
 
 # A callee with a 50-rule ~/.talkrc: GNU talkd re-reads and recompiles it
@@ -59,34 +136,49 @@ if [ "$(id -u)" -eq 0 ]; then
 	for i in $(seq 1 49); do echo "deny ^nobody$i\$ 10.$i.0.0/16"; done >"$BH/.talkrc"
 	echo 'allow ^thor$' >>"$BH/.talkrc"
 	chown $BU: "$BH/.talkrc"; chmod 0644 "$BH/.talkrc"
-	TPID=$(pgrep -f -- "--listen 127.0.0.1:$P2 " | head -1)
 	r0=$(rss $TPID)
-	ours_rc=$(load -n $N 127.0.0.1:$P2 lookup thor $BU)
+	ours_rc=$(load -n $N -w 1 127.0.0.1:$PT lookup thor $BU)
 	ours_grow=$(( $(rss $TPID) - r0 ))
 	if [ -n "$GNU" ]; then
-		GPID=$(pgrep -f -- "$GNU" | head -1)
 		g0=$(rss $GPID)
-		gnu_rc=$(load -n $((N / 10)) 127.0.0.1:$P3 lookup thor $BU)
+		gnu_rc=$(load -n $((N / 10)) -w 1 127.0.0.1:$PG lookup thor $BU)
 		gnu_grow=$(( $(rss $GPID) - g0 ))
 	fi
 	TR=1
 fi
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-printf '%-44s %10s\n' "measurement (LOOK_UP, $N requests)" "req/s"
-printf '%-44s %10s\n' "bare UDP responder (baseline)" "$echo_rate"
-printf '%-44s %10s   %s x baseline\n' "talkd, empty table" "$ours0" "$(ratio "$ours0" "$echo_rate")"
-printf '%-44s %10s   %s x baseline, %s x its empty-table rate\n' "talkd, $FILL live invitations" "$ours1" "$(ratio "$ours1" "$echo_rate")" "$(ratio "$ours1" "$ours0")"
+echo "LOOK_UP, $N requests per run, median of $REPS alternating repetitions; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-34s %12s %12s\n' "" "1 in flight" "8 in flight"
+printf '%-34s %12s %12s\n' "bare UDP responder, req/s" "$(med_rate 1 e)" "$(med_rate 8 e)"
+printf '%-34s %12s %12s\n' "talkd, req/s" "$(med_rate 1 t)" "$(med_rate 8 t)"
+printf '%-34s %12s %12s\n' "talkd / bare responder" "$(med_ratio 1 t e)" "$(med_ratio 8 t e)"
+if [ -n "$GNU" ]; then
+	printf '%-34s %12s %12s\n' "GNU talkd, req/s" "$(med_rate 1 g)" "$(med_rate 8 g)"
+	printf '%-34s %12s %12s\n' "GNU talkd / bare responder" "$(med_ratio 1 g e)" "$(med_ratio 8 g e)"
+	printf '%-34s %12s %12s\n' "talkd / GNU talkd" "$(med_ratio 1 t g)" "$(med_ratio 8 t g)"
+else
+	echo "GNU talkd: not available (apt-get download inetutils-talkd failed)"
+fi
+printf '%-34s %12s %12s\n' "bare responder CPU us/request" "$(cpu_us e 1)" "$(cpu_us e 8)"
+printf '%-34s %12s %12s\n' "talkd CPU us/request" "$(cpu_us t 1)" "$(cpu_us t 8)"
+printf '%-34s %12s %12s\n' "  talkd / bare responder" "$(ratio "$(cpu_us t 1)" "$(cpu_us e 1)")" "$(ratio "$(cpu_us t 8)" "$(cpu_us e 8)")"
+[ -n "$GNU" ] && printf '%-34s %12s %12s\n' "GNU talkd CPU us/request" "$(cpu_us g 1)" "$(cpu_us g 8)"
+printf '%-34s %12s %12s\n' "talkd system calls per request" "$sc1" "$sc8"
+printf '%-34s %12s %12s\n' "  of which not the journal write" "$scw1" "$scw8"
+echo
+printf '%-44s %10s\n' "measurement (LOOK_UP, 1 in flight)" "req/s"
+printf '%-44s %10s\n' "bare UDP responder (baseline)" "$echo_f"
+printf '%-44s %10s   %s x baseline\n' "talkd, empty table" "$ours0" "$(ratio "$ours0" "$echo_f")"
+printf '%-44s %10s   %s x baseline, %s x its empty-table rate\n' "talkd, $FILL live invitations" "$ours1" "$(ratio "$ours1" "$echo_f")" "$(ratio "$ours1" "$ours0")"
 printf '%-44s %10s\n' "talkd, LEAVE_INVITE while filling" "$fill_ours"
 if [ -n "$GNU" ]; then
-	printf '%-44s %10s   %s x baseline\n' "GNU talkd, empty table" "$gnu0" "$(ratio "$gnu0" "$echo_rate")"
+	printf '%-44s %10s   %s x baseline\n' "GNU talkd, empty table" "$gnu0" "$(ratio "$gnu0" "$echo_f")"
 	printf '%-44s %10s   %s x its empty-table rate\n' "GNU talkd, $FILL live invitations" "$gnu1" "$(ratio "$gnu1" "$gnu0")"
 	printf '%-44s %10s\n' "GNU talkd, LEAVE_INVITE while filling" "$fill_gnu"
 	printf 'talkd / GNU talkd with %s live invitations: %s\n' "$FILL" "$(ratio "$ours1" "$gnu1")"
-else
-	echo "GNU talkd: not available (apt-get download inetutils-talkd failed)"
 fi
 if [ -n "$TR" ]; then
 	printf '%-44s %10s   %s x its rate without, memory +%s kB\n' "talkd, callee with a 50-rule ~/.talkrc" "$ours_rc" "$(ratio "$ours_rc" "$ours1")" "$ours_grow"
 	[ -n "$GNU" ] && printf '%-44s %10s   %s x its rate without, memory +%s kB over %s requests\n' "GNU talkd, callee with a 50-rule ~/.talkrc" "$gnu_rc" "$(ratio "$gnu_rc" "$gnu1")" "$gnu_grow" "$((N / 10))"
 fi
+exit 0

@@ -48,7 +48,13 @@ is "LEAVE_INVITE from 127.0.0.3 (loopback is local): SUCCESS" "$r" SUCCESS
 # A malformed flood, then a valid request that is still answered.
 "$NTALK" -w 0 -n 2000 127.0.0.1:$PORT raw 0102030405
 "$NTALK" -w 0 -n 2000 127.0.0.1:$PORT raw "$(pkt 7 1 0 2 2 a b)" >/dev/null
-r=$("$NTALK" -w 2000 127.0.0.1:$PORT lookup sif thor | field answer)
+# The flood overflows the socket's queue, and on a busy machine the next
+# datagram may meet a still-full queue and be dropped by the kernel (the
+# old daemon too): retransmit as talk clients do.
+for i in 1 2 3; do
+	r=$("$NTALK" -w 2000 127.0.0.1:$PORT lookup sif thor | field answer)
+	[ -n "$r" ] && break
+done
 is "valid request after a 4000-packet malformed flood is answered" "$r" SUCCESS
 n=$(grep -c '"event":"packet.malformed"' "$T/journal")
 like "the flood is journaled rate-limited ($n records for 4000 packets)" "$n" '^([2-9]|1[0-9])$'

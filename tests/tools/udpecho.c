@@ -3,18 +3,31 @@
  * datagram with 24 bytes, as fast as one process can.  Runs until killed.
  *
  *   udpecho ADDR:PORT
+ *
+ * It does the I/O talkd does at its best and nothing else: a blocking
+ * recvmmsg(MSG_WAITFORONE) of up to 64 datagrams, then one sendmmsg() of
+ * the answers.  With one request in flight that is one receive and one send
+ * per request, the same as blocking recvfrom/sendto; with several queued it
+ * batches as talkd does, so a ratio against it measures talkd's own work
+ * and not its batching.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#define BATCH 64
+
 int
 main(int argc, char **argv)
 {
-	struct sockaddr_in sin, src;
-	char host[64], *colon, buf[512];
-	int fd;
+	static struct mmsghdr in[BATCH], out[BATCH];
+	static struct iovec iniov[BATCH], outiov[BATCH];
+	static struct sockaddr_in src[BATCH];
+	static char buf[BATCH][512];
+	struct sockaddr_in sin;
+	char host[64], *colon;
+	int fd, i, n;
 
 	if (argc != 2 || strlen(argv[1]) >= sizeof(host))
 		return 2;
@@ -30,12 +43,27 @@ main(int argc, char **argv)
 	if ((fd = socket(AF_INET, SOCK_DGRAM, 0)) < 0 ||
 	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
 		return 1;
+	for (i = 0; i < BATCH; i++) {
+		iniov[i].iov_base = buf[i];
+		iniov[i].iov_len = sizeof(buf[i]);
+		in[i].msg_hdr.msg_iov = &iniov[i];
+		in[i].msg_hdr.msg_iovlen = 1;
+		in[i].msg_hdr.msg_name = &src[i];
+		outiov[i].iov_base = buf[i];
+		outiov[i].iov_len = 24;
+		out[i].msg_hdr.msg_iov = &outiov[i];
+		out[i].msg_hdr.msg_iovlen = 1;
+		out[i].msg_hdr.msg_name = &src[i];
+	}
 	for (;;) {
-		socklen_t sl = sizeof(src);
-		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&src, &sl);
-		if (n > 0) {
-			buf[2] = 1;
-			sendto(fd, buf, 24, 0, (struct sockaddr *)&src, sl);
+		for (i = 0; i < BATCH; i++)
+			in[i].msg_hdr.msg_namelen = sizeof(src[i]);
+		if ((n = recvmmsg(fd, in, BATCH, MSG_WAITFORONE, NULL)) <= 0)
+			continue;
+		for (i = 0; i < n; i++) {
+			buf[i][2] = 1;
+			out[i].msg_hdr.msg_namelen = in[i].msg_hdr.msg_namelen;
 		}
+		(void)sendmmsg(fd, out, (unsigned)n, 0);
 	}
 }

@@ -1,6 +1,6 @@
 /*
- * announce.c against real ptys and a real utmp file: the tty choice, the
- * escaping, the banner, and the non-blocking ringer.
+ * announce.c and ringer.c against real ptys and a real utmp file: the tty
+ * choice, the escaping, the banner, and the non-blocking ringer.
  */
 #include <stdarg.h>
 #include <stddef.h>

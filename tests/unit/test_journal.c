@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -189,6 +191,50 @@ test_encode_all_keys(void **state)
 	assert_field(buf, "$.msg", "hello");
 	assert_field(buf, "$.count", "7");
 	assert_absent(buf, "$.new");
+}
+
+/* The hand-made number formatting against printf, edge values. */
+static void
+test_encode_numbers_as_printf(void **state)
+{
+	static const unsigned long long seqs[] = { 1, 9, 10, 18446744073709551615ULL };
+	static const long nss[] = { 0, 999, 1000, 5000000, 999999999 };
+	static const uint32_t addrs[] = { 0, 0xffffffffU, 0x0a010203U, 0x7f000001U };
+	static const uint16_t ports[] = { 0, 9, 65535 };
+	char buf[REC_MAX], want[REC_MAX];
+	struct sockaddr_in sin;
+	struct timespec ts = fixed_ts();
+	struct jrec r;
+	size_t i, k, len;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.event = "packet.malformed";
+	r.is_new = -1;
+	r.src = &sin;
+	r.has_id = 1;
+	for (i = 0; i < 4 * 5 * 4 * 3; i++) {
+		unsigned long long seq = seqs[i % 4];
+		uint32_t a = addrs[(i / 20) % 4];
+		uint16_t port = ports[i % 3];
+
+		ts.tv_nsec = nss[(i / 4) % 5];
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_addr.s_addr = htonl(a);
+		sin.sin_port = htons(port);
+		r.id = a;
+		r.count = (unsigned long)seq;
+		k = (size_t)snprintf(want, sizeof(want), "{\"v\":1,\"run\":\"%s\","
+		    "\"seq\":%llu,\"ts\":\"2026-11-23T06:40:00.%06ldZ\","
+		    "\"event\":\"packet.malformed\",\"src\":\"%u.%u.%u.%u:%u\","
+		    "\"id\":%u,\"count\":%lu}\n", RUN, seq, ts.tv_nsec / 1000,
+		    a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255, port,
+		    (unsigned)a, (unsigned long)seq);
+		len = journal_encode(buf, sizeof(buf), RUN, seq, &ts, &r);
+		assert_int_equal(len, k);
+		assert_memory_equal(buf, want, k);
+	}
 }
 
 static void
@@ -526,6 +572,70 @@ test_write_backlog_overflow_counts_lost(void **state)
 	journal_close(j);
 }
 
+static void
+test_batch_is_written_at_commit(void **state)
+{
+	struct jfix *f = *state;
+	static char lines[8][REC_MAX];
+	struct journal *j = journal_open(f->path);
+	struct jrec r = ev("lookup.miss", "x");
+	int i;
+
+	assert_non_null(j);
+	journal_begin(j);
+	for (i = 0; i < 3; i++)
+		journal_write(j, &r);
+	assert_int_equal(read_lines(f->path, lines, 8), 0);	/* not yet */
+	journal_commit(j);
+	assert_int_equal(read_lines(f->path, lines, 8), 3);
+	for (i = 0; i < 3; i++)
+		assert_seq(lines[i], (unsigned long long)i + 1);
+	journal_write(j, &r);		/* outside a batch: at once */
+	assert_int_equal(read_lines(f->path, lines, 8), 4);
+	journal_close(j);
+}
+
+/*
+ * A short write in the middle of a batch (the file size limit stands in
+ * for a full disk): the records that went out whole stay, the torn one is
+ * cut off the file, and it and the rest are written whole later, in order.
+ */
+static void
+test_batch_short_write_tears_nothing(void **state)
+{
+	struct jfix *f = *state;
+	static char lines[8][REC_MAX];
+	struct journal *j = journal_open(f->path);
+	struct jrec r = ev("lookup.miss", "x");
+	struct rlimit old, lim;
+	struct stat st;
+	void (*was)(int);
+	int i;
+
+	assert_non_null(j);
+	journal_write(j, &r);
+	assert_int_equal(stat(f->path, &st), 0);	/* one record's size */
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	was = signal(SIGXFSZ, SIG_IGN);
+	lim = old;
+	lim.rlim_cur = (rlim_t)(2 * st.st_size + st.st_size / 2);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	journal_begin(j);
+	for (i = 0; i < 3; i++)		/* 2 fits, 3 would tear, 4 not */
+		journal_write(j, &r);
+	journal_commit(j);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, was);
+	assert_int_equal(read_lines(f->path, lines, 8), 2);	/* whole */
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_size, (off_t)(2 * strlen(lines[0])));
+	journal_write(j, &r);
+	assert_int_equal(read_lines(f->path, lines, 8), 5);
+	for (i = 0; i < 5; i++)
+		assert_seq(lines[i], (unsigned long long)i + 1);
+	journal_close(j);
+}
+
 /*
  * A folder the daemon's user may not write: only meaningful without
  * root's override, so the writer runs in a child as nobody.  Plain checks
@@ -746,9 +856,9 @@ test_process_malformed_rate_limited(void **state)
 	assert_non_null(s.journal);
 	/* 100 short packets and 5 bad versions within one second. */
 	for (i = 0; i < 100; i++)
-		process_malformed(&s, &src, "short packet", NULL, 100000 + i);
+		process_malformed(&s, &src, "short packet", -1, 100000 + i);
 	for (i = 0; i < 5; i++)
-		process_malformed(&s, &src, "bad version", "BADVERSION",
+		process_malformed(&s, &src, "bad version", BADVERSION,
 		    100000 + i);
 	/* The first of each is written at once, the rest waits. */
 	assert_int_equal(read_lines(f->path, lines, 16), 2);
@@ -771,8 +881,8 @@ test_process_malformed_rate_limited(void **state)
 	/* Nothing pending: forcing writes nothing more. */
 	process_flush_malformed(&s, 101001, 1);
 	assert_int_equal(read_lines(f->path, lines, 16), 4);
-	process_malformed(&s, &src, "short packet", NULL, 101002);
-	process_malformed(&s, &src, "short packet", NULL, 101003);
+	process_malformed(&s, &src, "short packet", -1, 101002);
+	process_malformed(&s, &src, "short packet", -1, 101003);
 	process_flush_malformed(&s, 101004, 1);		/* at exit */
 	assert_int_equal(read_lines(f->path, lines, 16), 5);
 	assert_field(lines[4], "$.count", "2");
@@ -784,6 +894,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_encode_all_keys),
+		cmocka_unit_test(test_encode_numbers_as_printf),
 		cmocka_unit_test(test_encode_leaves_out_unset),
 		cmocka_unit_test(test_encode_escapes),
 		cmocka_unit_test(test_encode_bounded),
@@ -793,6 +904,8 @@ main(void)
 		T(test_write_backlog_until_path_works),
 		T(test_write_backlog_overflow_counts_lost),
 		T(test_write_unwritable_folder_as_nobody),
+		T(test_batch_is_written_at_commit),
+		T(test_batch_short_write_tears_nothing),
 		T(test_process_events),
 		T(test_process_malformed_rate_limited),
 #undef T
