@@ -75,7 +75,7 @@ denied() {
 	e2e_check "$p $A's client ends (on ^C), nothing reached $C's screen" \
 		eval 'e2e_hang_up "$A" 0 && e2e_no_banner "$C" 0'
 	e2e_check "$p $TWO's journal has a request.denied record naming the rule" \
-		eval 'E2E_HOST=$TWO e2e_journal_has request.denied 1 FAILED "\"callee\":\"$C\"" "site.acl:1\""'
+		eval 'E2E_HOST=$TWO e2e_journal_has request.denied 1 FAILED "\"callee\":\"$C\"" "site.acl:1:1\""'
 	e2e_end_case
 }
 
@@ -130,8 +130,8 @@ done
 RUNG='[0-9]+ +pts/[0-9]+ +(rung|ringing|answered)'
 e2e_check "on $TWO, who-called $B: $A's $nclients calls from $ONE_ADDR, rung" \
 	who_called "$TWO" "$B" -eq "$nclients" "^[-0-9]+ [:0-9]+ +$A +${ONE_ADDR//./\\.}:$RUNG"
-e2e_check "on $TWO, who-called $C: $A's calls from $ONE_ADDR denied by site.acl:1" \
-	who_called "$TWO" "$C" -ge "$nclients" " $A +${ONE_ADDR//./\\.}:[0-9]+ +denied +rule .*site\.acl:1 "
+e2e_check "on $TWO, who-called $C: $A's calls from $ONE_ADDR denied by site.acl:1:1" \
+	who_called "$TWO" "$C" -ge "$nclients" " $A +${ONE_ADDR//./\\.}:[0-9]+ +denied +rule .*site\.acl:1:1 "
 e2e_check "on $TWO, who-called $C: $B's local call, not denied" \
 	who_called "$TWO" "$C" -eq 1 " $B +[.0-9]+:[0-9]+ +pts/[0-9]+ +(rung|ringing|missed|answered)"
 e2e_check "on $ONE, who-called $A: $B's $nclients calls from $TWO_ADDR, rung" \
