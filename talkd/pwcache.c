@@ -11,6 +11,11 @@
  * events raise SIGIO, and the descriptor is read only when watch_moved()
  * says something happened.  Without a watch (no inotify, limits, queue
  * overflow) /etc/passwd is stat'ed at most once a second, as before.
+ *
+ * A hit costs one hash of the name and a short chain walk: LOOK_UP and
+ * ANNOUNCE ask for an account on every request, and a scan of every slot
+ * was the largest cost of a LOOK_UP.  Only a miss scans for the least
+ * recently used slot, and a miss costs a getpwnam anyway.
  */
 #include <pwd.h>
 #include <stdlib.h>
@@ -29,6 +34,8 @@
 struct pwcache {
 	struct pwent_c *e;
 	size_t max;
+	ssize_t *head, *next;		/* name hash chains of e's indexes */
+	size_t nhead;			/* power of two */
 	int64_t ttl, checked;
 	struct stat st;
 	int have_st;
@@ -80,6 +87,40 @@ passwd_moved(struct pwcache *c)
 	return c->dirty;
 }
 
+static size_t
+name_bucket(const struct pwcache *c, const char *name)
+{
+	uint32_t h = 2166136261U;
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 16777619U;
+	return h & (c->nhead - 1);
+}
+
+static void
+unchain_all(struct pwcache *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nhead; i++)
+		c->head[i] = -1;
+	for (i = 0; i < c->max; i++)
+		c->next[i] = -1;
+}
+
+/* Take slot i off its name's chain (it is on one when used). */
+static void
+unchain(struct pwcache *c, size_t i)
+{
+	ssize_t *pp = &c->head[name_bucket(c, c->e[i].name)];
+
+	while (*pp >= 0 && (size_t)*pp != i)
+		pp = &c->next[*pp];
+	if (*pp >= 0)
+		*pp = c->next[i];
+	c->next[i] = -1;
+}
+
 struct pwcache *
 pwcache_new(size_t max, int64_t ttl_ms)
 {
@@ -92,6 +133,16 @@ pwcache_new(size_t max, int64_t ttl_ms)
 		return NULL;
 	}
 	c->max = max ? max : 1;
+	for (c->nhead = 16; c->nhead < c->max; c->nhead <<= 1)
+		;
+	if ((c->head = malloc(c->nhead * sizeof(*c->head))) == NULL ||
+	    (c->next = malloc(c->max * sizeof(*c->next))) == NULL) {
+		free(c->head);
+		free(c->e);
+		free(c);
+		return NULL;
+	}
+	unchain_all(c);
 	c->ttl = ttl_ms;
 	c->wd_file = c->wd_dir = -1;
 	if ((c->in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) >= 0 &&
@@ -111,6 +162,7 @@ flush(struct pwcache *c)
 		free(c->e[i].home);
 		memset(&c->e[i], 0, sizeof(c->e[i]));
 	}
+	unchain_all(c);
 }
 
 void
@@ -121,6 +173,8 @@ pwcache_free(struct pwcache *c)
 	flush(c);
 	if (c->in >= 0)
 		close(c->in);
+	free(c->head);
+	free(c->next);
 	free(c->e);
 	free(c);
 }
@@ -153,29 +207,49 @@ check_passwd(struct pwcache *c, int64_t now)
 const struct pwent_c *
 pwcache_get(struct pwcache *c, const char *name, int64_t now)
 {
-	struct pwent_c *e, *victim = &c->e[0];
+	struct pwent_c *e, *victim = NULL;
 	struct passwd *pw;
+	char key[NAME_SIZE + 1];
+	ssize_t k;
 	size_t i;
 
 	check_passwd(c, now);
-	for (i = 0; i < c->max; i++) {
-		e = &c->e[i];
-		if (e->used && strcmp(e->name, name) == 0) {
-			if (now - e->at < c->ttl) {
-				e->last = now;
-				return e;
-			}
-			victim = e;	/* stale: look it up again, in place */
-			break;
+	memset(key, 0, sizeof(key));
+	memcpy(key, name, strnlen(name, NAME_SIZE));
+	for (k = c->head[name_bucket(c, key)]; k >= 0; k = c->next[k]) {
+		e = &c->e[k];
+		if (strcmp(e->name, key) != 0)
+			continue;
+		if (now - e->at < c->ttl) {
+			e->last = now;
+			return e;
 		}
-		if (!e->used || (victim->used && e->last < victim->last))
-			victim = e;
+		victim = e;		/* stale: look it up again, in place */
+		break;
 	}
+	if (victim == NULL) {
+		victim = &c->e[0];
+		for (i = 0; i < c->max; i++) {
+			e = &c->e[i];
+			if (!e->used) {
+				victim = e;
+				break;
+			}
+			if (e->last < victim->last)
+				victim = e;
+		}
+	}
+	i = (size_t)(victim - c->e);
+	if (victim->used)
+		unchain(c, i);
 	free(victim->home);
 	memset(victim, 0, sizeof(*victim));
-	memcpy(victim->name, name, strnlen(name, NAME_SIZE));
+	memcpy(victim->name, key, sizeof(victim->name));
 	victim->used = 1;
 	victim->at = victim->last = now;
+	k = (ssize_t)name_bucket(c, key);
+	c->next[i] = c->head[k];
+	c->head[k] = (ssize_t)i;
 	if ((pw = getpwnam(victim->name)) != NULL && pw->pw_dir &&
 	    (victim->home = strdup(pw->pw_dir)) != NULL) {
 		victim->found = 1;

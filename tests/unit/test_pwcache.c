@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <pwd.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -81,6 +82,49 @@ test_names_are_bounded(void **state)
 	pwcache_free(c);
 }
 
+/* Many names through a small cache: every hit is the same slot, every
+ * evicted name comes back as a fresh look-up, chains stay consistent. */
+static void
+test_many_names_hash_chains(void **state)
+{
+	struct pwcache *c = pwcache_new(64, 1000000);
+	const struct pwent_c *e, *first[64];
+	char name[16];
+	int i, round;
+
+	(void)state;
+	assert_non_null(c);
+	for (i = 0; i < 64; i++) {
+		snprintf(name, sizeof(name), "nouser%d", i);
+		first[i] = pwcache_get(c, name, 1000 + i);
+		assert_string_equal(first[i]->name, name);
+		assert_false(first[i]->found);
+	}
+	for (round = 0; round < 3; round++)
+		for (i = 0; i < 64; i++) {
+			snprintf(name, sizeof(name), "nouser%d", i);
+			e = pwcache_get(c, name, 2000 + round * 64 + i);
+			assert_ptr_equal(e, first[i]);	/* a hit, in place */
+			assert_int_equal(e->at, 1000 + i);
+		}
+	/* 64 new names evict all the old ones, least recently used first. */
+	for (i = 0; i < 64; i++) {
+		snprintf(name, sizeof(name), "other%d", i);
+		e = pwcache_get(c, name, 5000 + i);
+		assert_string_equal(e->name, name);
+		assert_ptr_equal(e, first[i]);
+	}
+	for (i = 0; i < 64; i++) {
+		snprintf(name, sizeof(name), "other%d", i);
+		e = pwcache_get(c, name, 6000 + i);
+		assert_int_equal(e->at, 5000 + i);	/* still cached */
+	}
+	snprintf(name, sizeof(name), "nouser%d", 5);
+	e = pwcache_get(c, name, 7000);
+	assert_int_equal(e->at, 7000);			/* evicted: looked up */
+	pwcache_free(c);
+}
+
 int
 main(void)
 {
@@ -89,6 +133,7 @@ main(void)
 		cmocka_unit_test(test_answers_are_kept_for_ttl),
 		cmocka_unit_test(test_bounded_least_recently_used_goes),
 		cmocka_unit_test(test_names_are_bounded),
+		cmocka_unit_test(test_many_names_hash_chains),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
