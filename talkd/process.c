@@ -404,21 +404,41 @@ process_malformed(struct server *s, const struct sockaddr_in *src,
 	process_flush_malformed(s, now, 0);
 }
 
+/* The end of an entry: expired, or evicted (src set) for a newer one. */
 static void
-expired(void *ctx, const struct invite *e)
+jot_end(struct server *s, const char *event, const struct invite *e,
+    const struct sockaddr_in *src)
 {
-	struct server *s = ctx;
 	struct jrec r;
 
 	memset(&r, 0, sizeof(r));
-	r.event = "invite.expired";
+	r.event = event;
 	r.is_new = -1;
 	r.caller = e->l_name;
 	r.callee = e->r_name;
 	r.type = proto_type_str(e->type);
+	r.src = src;
 	r.id = e->id;
 	r.has_id = 1;
 	journal_write(s->journal, &r);
+}
+
+static void
+expired(void *ctx, const struct invite *e)
+{
+	jot_end(ctx, "invite.expired", e, NULL);
+}
+
+/* flood (table.c): an entry the table gave up for a new one. */
+void
+process_evicted(void *ctx, const struct invite *e)
+{
+	struct sockaddr_in sin;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(e->src_addr);
+	jot_end(ctx, "invite.evicted", e, &sin);
 }
 
 void

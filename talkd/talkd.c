@@ -453,6 +453,7 @@ main(int argc, char **argv)
 	    (s.ringer = ringer_new(64, (int64_t)o.ring_timeout * 1000)) ==
 	    NULL || (s.utmp = utmp_cache_new(o.utmp)) == NULL)
 		fatal("out of memory");
+	table_set_evict(s.table, process_evicted, &s);	/* flood */
 	if (gethostname(s.hostname, sizeof(s.hostname) - 1) < 0)
 		memcpy(s.hostname, "localhost", sizeof("localhost"));
 

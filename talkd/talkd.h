@@ -83,10 +83,18 @@ struct invite {
 	/* private links */
 	struct invite *h_next[3], **h_pprev[3];
 	struct invite *lru_next, *lru_prev;
+	struct invite *src_next, *src_prev;
 	struct tsrc *src;
 };
 
 struct table;
+/*
+ * Caps.  A source at max_per_source gives up its own least recently touched
+ * entry for a new one.  A full table (max_entries) gives up the least
+ * recently touched entry of the largest source of the largest /24, unless
+ * the requester's /24 is as large: then the largest source of its own /24
+ * pays.  So inserts succeed (NULL only when out of memory).
+ */
 struct table_limits {
 	size_t max_entries;		/* global cap */
 	size_t max_per_source;		/* cap per source IPv4 address */
@@ -102,9 +110,15 @@ struct invite *table_find(struct table *, uint8_t type, int32_t pid,
 struct invite *table_lookup(struct table *, const char *asker,
 	    const char *inviter);
 struct invite *table_by_id(struct table *, uint32_t id);
-/* Insert a copy of *proto with a fresh id; NULL when a cap is reached. */
+/*
+ * Insert a copy of *proto with a fresh id, evicting one entry when a cap is
+ * reached; NULL when out of memory.
+ */
 struct invite *table_insert(struct table *, const struct invite *proto,
 	    int64_t now);
+/* fn (NULL: none) sees each entry an insert evicts, before it goes. */
+void table_set_evict(struct table *,
+	    void (*fn)(void *, const struct invite *), void *ctx);
 /* Give an entry a new id (re-announce) and refresh it. */
 void table_renew(struct table *, struct invite *, int64_t now);
 void table_remove(struct table *, struct invite *);
@@ -112,6 +126,9 @@ void table_remove(struct table *, struct invite *);
 size_t table_expire(struct table *, int64_t now,
 	    void (*fn)(void *, const struct invite *), void *ctx);
 size_t table_count(const struct table *);
+/* Entries from one source address, and from its /24. */
+size_t table_count_src(const struct table *, uint32_t addr);
+size_t table_count_net(const struct table *, uint32_t addr);
 /* Milliseconds until the next entry expires, -1 when empty. */
 int64_t table_next_expiry(const struct table *, int64_t now);
 
@@ -268,6 +285,8 @@ void process_malformed(struct server *, const struct sockaddr_in *src,
 	    const char *why, const char *answer, int64_t now);
 void process_flush_malformed(struct server *, int64_t now, int force);
 void process_expire(struct server *, int64_t now);
+/* flood: journal an entry evicted by table_insert (table_set_evict). */
+void process_evicted(void *server, const struct invite *);
 int  process_is_local(struct server *, uint32_t addr, int64_t now);
 
 /* ---- log.c --------------------------------------------------------------- */
