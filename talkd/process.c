@@ -246,6 +246,14 @@ do_announce(struct server *s, const struct ctl_msg *m,
 		    m->r_tty, NULL, refusal(answer));
 		return;
 	}
+	/* flood: rings to one callee are rate-limited (ratelimit.c). */
+	if (s->rings && !ratelimit_take(s->rings, m->r_name, now)) {
+		rp->answer = SUCCESS;	/* the client re-announces in 30 s */
+		rp->id_num = e ? e->id : 0;
+		jot(s, "announce.limited", m, src, e, SUCCESS, tty.line,
+		    NULL, "ring rate");
+		return;
+	}
 	if (!rering) {
 		entry_from(&proto, ANNOUNCE, m, src, tty.line);
 		if ((e = table_insert(s->table, &proto, now)) == NULL) {

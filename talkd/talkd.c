@@ -50,6 +50,7 @@ struct opts {
 	int foreground, verbose, logging, strict, check_only, dns;
 	long idle, ttl, tick, dns_timeout_ms, ring_timeout;
 	long max_invites, max_per_source;
+	long ring_limit;		/* flood: rings per callee per 30 s */
 	int idle_set;
 };
 
@@ -61,7 +62,8 @@ usage(void)
 	    "             [--listen ADDR:PORT] [--foreground] [--journal PATH]\n"
 	    "             [--state-dir DIR] [--acl-cache PATH] [--utmp FILE]\n"
 	    "             [--user NAME] [--max-invites N] [--max-per-source N]\n"
-	    "             [--ring-timeout SECONDS] [--dns-timeout MS] [--no-dns]\n");
+	    "             [--ring-timeout SECONDS] [--dns-timeout MS] [--no-dns]\n"
+	    "             [--ring-limit N]\n");
 	exit(2);
 }
 
@@ -85,7 +87,8 @@ static void
 parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_LISTEN = 256, O_FG, O_JOURNAL, O_STATE, O_CACHE, O_UTMP,
-	    O_USER, O_MAXINV, O_MAXSRC, O_DNSTO, O_NODNS, O_RINGTO };
+	    O_USER, O_MAXINV, O_MAXSRC, O_DNSTO, O_NODNS, O_RINGTO,
+	    O_RINGLIM };
 	static const struct option lopts[] = {
 		{ "acl", required_argument, NULL, 'a' },
 		{ "debug", no_argument, NULL, 'd' },
@@ -107,6 +110,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "dns-timeout", required_argument, NULL, O_DNSTO },
 		{ "no-dns", no_argument, NULL, O_NODNS },
 		{ "ring-timeout", required_argument, NULL, O_RINGTO },
+		{ "ring-limit", required_argument, NULL, O_RINGLIM },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -121,6 +125,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->ring_timeout = 25;
 	o->max_invites = 65536;
 	o->max_per_source = 4096;
+	o->ring_limit = 6;
 	o->utmp = "/var/run/utmp";
 	while ((c = getopt_long(argc, argv, "a:di:lnr:St:h", lopts, NULL)) !=
 	    -1) {
@@ -156,6 +161,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case O_NODNS: o->dns = 0; break;
 		case O_RINGTO: o->ring_timeout = num(optarg, "--ring-timeout",
 			    1, 3600); break;
+		case O_RINGLIM: o->ring_limit = num(optarg, "--ring-limit",
+			    0, 30000); break;
 		default: usage();
 		}
 	}
@@ -454,6 +461,9 @@ main(int argc, char **argv)
 	    NULL || (s.utmp = utmp_cache_new(o.utmp)) == NULL)
 		fatal("out of memory");
 	table_set_evict(s.table, process_evicted, &s);	/* flood */
+	if (o.ring_limit > 0 && (s.rings = ratelimit_new(1024,
+	    (unsigned)o.ring_limit, 30000)) == NULL)	/* flood */
+		fatal("out of memory");
 	if (gethostname(s.hostname, sizeof(s.hostname) - 1) < 0)
 		memcpy(s.hostname, "localhost", sizeof("localhost"));
 
@@ -567,6 +577,7 @@ main(int argc, char **argv)
 	journal_close(s.journal);
 	resolver_free(s.resolver);
 	ringer_free(s.ringer);
+	ratelimit_free(s.rings);
 	table_free(s.table);
 	utmp_cache_free(s.utmp);
 	policy_free(s.policy);

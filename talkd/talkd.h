@@ -132,6 +132,19 @@ size_t table_count_net(const struct table *, uint32_t addr);
 /* Milliseconds until the next entry expires, -1 when empty. */
 int64_t table_next_expiry(const struct table *, int64_t now);
 
+/* ---- ratelimit.c: rings per callee ------------------------------------- */
+struct ratelimit;
+/*
+ * At most burst rings per name in any period_ms, then one every
+ * period_ms / burst; memory for about slots names rung at once.  NULL on
+ * bad arguments or no memory.
+ */
+struct ratelimit *ratelimit_new(size_t slots, unsigned burst,
+	    int64_t period_ms);
+void ratelimit_free(struct ratelimit *);
+/* 1: name may be rung now (counted); 0: limited (not counted). */
+int  ratelimit_take(struct ratelimit *, const char *name, int64_t now);
+
 /* ---- announce.c: utmp, tty choice, banner ----------------------------- */
 struct tty_choice {
 	char line[TTY_SIZE + 1];	/* "pts/3" */
@@ -257,6 +270,7 @@ void policy_free(struct policy *);
 struct server {
 	struct table *table;
 	struct ringer *ringer;
+	struct ratelimit *rings;	/* flood: NULL = rings not limited */
 	struct resolver *resolver;
 	struct journal *journal;
 	struct utmp_cache *utmp;
