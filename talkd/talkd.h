@@ -145,6 +145,40 @@ void ratelimit_free(struct ratelimit *);
 /* 1: name may be rung now (counted); 0: limited (not counted). */
 int  ratelimit_take(struct ratelimit *, const char *name, int64_t now);
 
+/* ---- flood.c: journal records under a flood, counted ------------------ */
+struct flood;
+struct flood_limits {
+	int64_t window_ms;		/* counting window; default 10000 */
+	unsigned per_key;		/* in full per (event, source); 8 */
+	unsigned budget;		/* in full per window in all; 100 */
+	size_t slots;			/* (event, source) keys counted; 256 */
+};
+#define FLOOD_DEFAULTS { 10000, 8, 100, 256 }
+#define FLOOD_EVENTS 16			/* events counted without source */
+struct flood_sum {			/* one counted record */
+	const char *event;		/* the event counted, or "*" */
+	uint32_t src;			/* host order, when has_src */
+	int has_src;
+	unsigned long count;		/* records not written in full */
+};
+struct flood *flood_new(const struct flood_limits *);
+void flood_free(struct flood *);
+/*
+ * 1: write this record (event from src) now; 0: it was counted and will
+ * come out of flood_flush.  event must outlive the window (a literal).
+ */
+int  flood_admit(struct flood *, const char *event, uint32_t src,
+	    int64_t now);
+/*
+ * When the window has ended (or force): fn sees each counted record, the
+ * counts are cleared and the next window starts with the next admit.
+ * Returns the records handed out.
+ */
+size_t flood_flush(struct flood *, int64_t now, int force,
+	    void (*fn)(void *, const struct flood_sum *), void *ctx);
+/* Milliseconds until flood_flush has work, -1 when nothing is pending. */
+int64_t flood_next_flush(const struct flood *, int64_t now);
+
 /* ---- announce.c: utmp, tty choice, banner ----------------------------- */
 struct tty_choice {
 	char line[TTY_SIZE + 1];	/* "pts/3" */
