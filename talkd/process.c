@@ -304,6 +304,14 @@ do_announce(struct server *s, const struct ctl_msg *m,
 		return;
 	}
 	copy_name(o->tty, tty.line, sizeof(o->tty));
+	/* Rings to one callee are rate-limited (ratelimit.c). */
+	if (s->rings && !ratelimit_take(s->rings, m->r_name, now)) {
+		rp->id_num = e ? e->id : 0;	/* it re-announces in 30 s */
+		if (e)
+			outcome_id(o, e->id);
+		outcome_set(o, rp, "announce.limited", SUCCESS, "ring rate");
+		return;
+	}
 	if (!rering) {
 		entry_from(&proto, ANNOUNCE, m, src, tty.line);
 		if ((e = table_insert(s->table, &proto, now)) == NULL) {
@@ -465,20 +473,39 @@ process_malformed(struct server *s, const struct sockaddr_in *src,
 	process_flush_malformed(s, now, 0);
 }
 
+/* The end of an entry: expired, or evicted (src set) for a newer one. */
 static void
-expired(void *ctx, const struct invite *e)
+jot_end(struct server *s, const char *event, const struct invite *e,
+    const struct sockaddr_in *src)
 {
-	struct server *s = ctx;
 	struct outcome o;
 
 	outcome_init(&o);
-	o.event = "invite.expired";
+	o.event = event;
 	copy_name(o.caller, e->l_name, sizeof(o.caller));
 	copy_name(o.callee, e->r_name, sizeof(o.callee));
 	o.type = e->type;
 	o.has_type = 1;
 	outcome_id(&o, e->id);
-	record(s, &o, NULL);
+	record(s, &o, src);
+}
+
+static void
+expired(void *ctx, const struct invite *e)
+{
+	jot_end(ctx, "invite.expired", e, NULL);
+}
+
+/* An entry the table gave up for a newer one (table.c fairness). */
+void
+process_evicted(void *ctx, const struct invite *e)
+{
+	struct sockaddr_in sin;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(e->src_addr);
+	jot_end(ctx, "invite.evicted", e, &sin);
 }
 
 void

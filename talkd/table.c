@@ -1,11 +1,21 @@
 /*
- * The invitation table.  Constant work per request whatever its size:
+ * The invitation table.  Bounded work per request whatever its size:
  *  - three hash indexes: exact key (type, pid, l_name, r_name) for
  *    LEAVE_INVITE/ANNOUNCE re-sends, lookup key (l_name, r_name) of
  *    LEAVE_INVITE entries, newest first, for LOOK_UP, and id for DELETE;
  *  - a list in order of last touch, so expiry pops from its head;
- *  - a global cap and a per-source-address cap: when either is reached a
- *    new entry is refused and nothing stored is lost.
+ *  - entries grouped by source address (struct tsrc, with its own list in
+ *    order of last touch) and sources by /24 (struct tnet); a max-heap of
+ *    the /24s by entry count, and in each /24 a max-heap of its sources;
+ *  - caps: a source at its cap (max_per_source) gives up its own least
+ *    recently touched entry; a full table gives up the least recently
+ *    touched entry of the source that holds the most in the /24 that holds
+ *    the most, unless the requester's /24 is that large itself, in which
+ *    case the biggest source of the requester's own /24 pays (the
+ *    requester itself when it is that source).  So a request from a /24
+ *    that holds fewer entries than some other always gets in, and an
+ *    insert costs O(log n) heap steps, whatever the number of sources.
+ *    Evicted entries are shown to the callback set with table_set_evict.
  * Ids are small, non-zero, increasing and unique among live entries, as
  * clients compare them to decide a re-announce (SPEC.md 2).
  */
@@ -16,10 +26,30 @@
 
 enum { H_EXACT = 0, H_LOOKUP = 1, H_ID = 2 };
 
-struct tsrc {				/* entries per source address */
-	uint32_t addr;
+/* A member of a max-heap by count; first member of tnet and tsrc. */
+struct cnt {
 	size_t count;
-	struct tsrc *next;
+	size_t pos;			/* index in its heap */
+};
+
+struct heap {
+	struct cnt **a;
+	size_t n, cap;
+};
+
+struct tnet {				/* sources of one /24 */
+	struct cnt c;			/* entries in the /24 */
+	uint32_t prefix;		/* addr >> 8 */
+	struct heap srcs;		/* its sources by count */
+	struct tnet *next;		/* hash chain */
+};
+
+struct tsrc {				/* entries of one source address */
+	struct cnt c;
+	uint32_t addr;
+	struct tnet *net;
+	struct invite *old, *young;	/* its entries by last touch */
+	struct tsrc *next;		/* hash chain */
 };
 
 struct table {
@@ -27,10 +57,14 @@ struct table {
 	struct invite **h[3];
 	size_t nbuckets;		/* power of two */
 	struct tsrc **src;
-	size_t nsrc;			/* buckets in src, power of two */
+	struct tnet **net;
+	size_t nsrc;			/* buckets in src and net, power of 2 */
+	struct heap nets;		/* /24s by count, room for max_entries */
 	struct invite *lru_head, *lru_tail;
 	size_t count;
 	uint32_t next_id;
+	void (*evict_fn)(void *, const struct invite *);
+	void *evict_ctx;
 };
 
 #define ID_MAX 0x7fffffffU
@@ -125,12 +159,121 @@ lru_append(struct table *t, struct invite *e)
 	t->lru_tail = e;
 }
 
+/* The entry lists of one source, oldest touch first. */
+static void
+src_unlink(struct tsrc *s, struct invite *e)
+{
+	if (e->src_prev)
+		e->src_prev->src_next = e->src_next;
+	else
+		s->old = e->src_next;
+	if (e->src_next)
+		e->src_next->src_prev = e->src_prev;
+	else
+		s->young = e->src_prev;
+	e->src_next = e->src_prev = NULL;
+}
+
+static void
+src_append(struct tsrc *s, struct invite *e)
+{
+	e->src_prev = s->young;
+	e->src_next = NULL;
+	if (s->young)
+		s->young->src_next = e;
+	else
+		s->old = e;
+	s->young = e;
+}
+
 static void
 touch(struct table *t, struct invite *e, int64_t now)
 {
 	e->touched = now;
 	lru_unlink(t, e);
 	lru_append(t, e);
+	src_unlink(e->src, e);
+	src_append(e->src, e);
+}
+
+/* ---- max-heaps by count: O(log n) per change ---- */
+
+static void
+heap_set(struct heap *h, size_t i, struct cnt *c)
+{
+	h->a[i] = c;
+	c->pos = i;
+}
+
+static void
+heap_up(struct heap *h, size_t i)
+{
+	struct cnt *c = h->a[i];
+
+	while (i > 0 && h->a[(i - 1) / 2]->count < c->count) {
+		heap_set(h, i, h->a[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	heap_set(h, i, c);
+}
+
+static void
+heap_down(struct heap *h, size_t i)
+{
+	struct cnt *c = h->a[i];
+	size_t k;
+
+	while ((k = 2 * i + 1) < h->n) {
+		if (k + 1 < h->n && h->a[k + 1]->count > h->a[k]->count)
+			k++;
+		if (h->a[k]->count <= c->count)
+			break;
+		heap_set(h, i, h->a[k]);
+		i = k;
+	}
+	heap_set(h, i, c);
+}
+
+/* Make room for one more member; 0 or -1 (nothing changed). */
+static int
+heap_reserve(struct heap *h)
+{
+	struct cnt **a;
+	size_t cap;
+
+	if (h->n < h->cap)
+		return 0;
+	cap = h->cap ? h->cap * 2 : 4;
+	if ((a = reallocarray(h->a, cap, sizeof(*a))) == NULL)
+		return -1;
+	h->a = a;
+	h->cap = cap;
+	return 0;
+}
+
+static void
+heap_add(struct heap *h, struct cnt *c)
+{
+	heap_set(h, h->n++, c);
+	heap_up(h, c->pos);
+}
+
+static void
+heap_del(struct heap *h, struct cnt *c)
+{
+	size_t i = c->pos;
+
+	if (i != --h->n) {
+		heap_set(h, i, h->a[h->n]);
+		heap_up(h, i);
+		heap_down(h, h->a[i]->pos);
+	}
+}
+
+static struct cnt *
+heap_max(const struct heap *h)
+{
+	return h->n ? h->a[0] : NULL;
 }
 
 static size_t
@@ -159,8 +302,14 @@ table_new(const struct table_limits *lim)
 	for (i = 0; i < 3; i++)
 		if ((t->h[i] = calloc(t->nbuckets, sizeof(*t->h[i]))) == NULL)
 			goto fail;
-	if ((t->src = calloc(t->nsrc, sizeof(*t->src))) == NULL)
+	if ((t->src = calloc(t->nsrc, sizeof(*t->src))) == NULL ||
+	    (t->net = calloc(t->nsrc, sizeof(*t->net))) == NULL)
 		goto fail;
+	/* Every live /24 holds an entry: the heap never grows. */
+	if ((t->nets.a = calloc(lim->max_entries, sizeof(*t->nets.a))) ==
+	    NULL)
+		goto fail;
+	t->nets.cap = lim->max_entries;
 	t->next_id = 1;
 	return t;
 fail:
@@ -189,10 +338,29 @@ table_free(struct table *t)
 				free(s);
 			}
 		}
+	if (t->net)
+		for (b = 0; b < t->nsrc; b++) {
+			struct tnet *n, *nn;
+			for (n = t->net[b]; n; n = nn) {
+				nn = n->next;
+				free(n->srcs.a);
+				free(n);
+			}
+		}
 	for (i = 0; i < 3; i++)
 		free(t->h[i]);
 	free(t->src);
+	free(t->net);
+	free(t->nets.a);
 	free(t);
+}
+
+void
+table_set_evict(struct table *t, void (*fn)(void *, const struct invite *),
+    void *ctx)
+{
+	t->evict_fn = fn;
+	t->evict_ctx = ctx;
 }
 
 static struct tsrc **
@@ -203,6 +371,89 @@ src_slot(struct table *t, uint32_t addr)
 	while (*sp && (*sp)->addr != addr)
 		sp = &(*sp)->next;
 	return sp;
+}
+
+static struct tnet **
+net_slot(struct table *t, uint32_t prefix)
+{
+	struct tnet **np = &t->net[fnv(2166136261U, &prefix, 4) &
+	    (t->nsrc - 1)];
+
+	while (*np && (*np)->prefix != prefix)
+		np = &(*np)->next;
+	return np;
+}
+
+/*
+ * The source record for addr, created (with its /24) when missing, with
+ * room in its /24's heap for it; NULL on allocation failure, with nothing
+ * changed.  A new source is linked but holds no entry yet.
+ */
+static struct tsrc *
+src_get(struct table *t, uint32_t addr)
+{
+	struct tsrc **sp = src_slot(t, addr), *s = *sp;
+	struct tnet **np, *n;
+
+	if (s != NULL)
+		return s;
+	np = net_slot(t, addr >> 8);
+	if ((n = *np) == NULL) {
+		if ((n = calloc(1, sizeof(*n))) == NULL)
+			return NULL;
+		n->prefix = addr >> 8;
+	}
+	if (heap_reserve(&n->srcs) == -1 ||
+	    (s = calloc(1, sizeof(*s))) == NULL) {
+		if (*np == NULL) {
+			free(n->srcs.a);
+			free(n);
+		}
+		return NULL;
+	}
+	if (*np == NULL) {
+		*np = n;
+		heap_add(&t->nets, &n->c);	/* count 0: a leaf */
+	}
+	s->addr = addr;
+	s->net = n;
+	*sp = s;
+	heap_add(&n->srcs, &s->c);
+	return s;
+}
+
+/* One entry more (d = 1) or less (d = -1) for s; frees empty groups. */
+static void
+src_count(struct table *t, struct tsrc *s, int d)
+{
+	struct tnet *n = s->net;
+	struct tsrc **sp;
+	struct tnet **np;
+
+	if (d > 0) {
+		s->c.count++;
+		n->c.count++;
+		heap_up(&n->srcs, s->c.pos);
+		heap_up(&t->nets, n->c.pos);
+		return;
+	}
+	s->c.count--;
+	n->c.count--;
+	heap_down(&n->srcs, s->c.pos);
+	heap_down(&t->nets, n->c.pos);
+	if (s->c.count == 0) {
+		heap_del(&n->srcs, &s->c);
+		sp = src_slot(t, s->addr);
+		*sp = s->next;
+		free(s);
+	}
+	if (n->c.count == 0) {
+		heap_del(&t->nets, &n->c);
+		np = net_slot(t, n->prefix);
+		*np = n->next;
+		free(n->srcs.a);
+		free(n);
+	}
 }
 
 struct invite *
@@ -269,26 +520,50 @@ new_id(struct table *t)
 	return id;
 }
 
+/*
+ * The source that pays for one more entry from addr when the table is
+ * full (see the top of this file).
+ */
+static struct tsrc *
+victim(struct table *t, uint32_t addr)
+{
+	struct tsrc *me = *src_slot(t, addr), *big;
+	struct tnet *mine = *net_slot(t, addr >> 8);
+	struct tnet *n = (struct tnet *)heap_max(&t->nets);
+
+	if (mine && mine->c.count >= n->c.count)
+		n = mine;		/* as large as any: pay within it */
+	big = (struct tsrc *)heap_max(&n->srcs);
+	if (n == mine && me && me->c.count >= big->c.count)
+		return me;
+	return big;
+}
+
+static void
+evict(struct table *t, struct tsrc *s)
+{
+	struct invite *e = s->old;
+
+	if (t->evict_fn)
+		t->evict_fn(t->evict_ctx, e);
+	table_remove(t, e);
+}
+
 struct invite *
 table_insert(struct table *t, const struct invite *proto, int64_t now)
 {
-	struct tsrc **sp, *s;
+	struct tsrc *s = *src_slot(t, proto->src_addr);
 	struct invite *e;
 
-	if (t->count >= t->lim.max_entries)
-		return NULL;
-	sp = src_slot(t, proto->src_addr);
-	if (*sp && (*sp)->count >= t->lim.max_per_source)
-		return NULL;
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return NULL;
-	if ((s = *sp) == NULL) {
-		if ((s = calloc(1, sizeof(*s))) == NULL) {
-			free(e);
-			return NULL;
-		}
-		s->addr = proto->src_addr;
-		*sp = s;
+	if (s && s->c.count >= t->lim.max_per_source)
+		evict(t, s);
+	else if (t->count >= t->lim.max_entries)
+		evict(t, victim(t, proto->src_addr));
+	if ((s = src_get(t, proto->src_addr)) == NULL) {
+		free(e);
+		return NULL;
 	}
 	e->type = proto->type;
 	e->pid = proto->pid;
@@ -301,12 +576,13 @@ table_insert(struct table *t, const struct invite *proto, int64_t now)
 	e->src = s;
 	e->id = new_id(t);
 	e->touched = now;
-	s->count++;
+	src_count(t, s, 1);
 	h_link(t, H_EXACT, e);
 	if (e->type == LEAVE_INVITE)
 		h_link(t, H_LOOKUP, e);
 	h_link(t, H_ID, e);
 	lru_append(t, e);
+	src_append(s, e);
 	t->count++;
 	return e;
 }
@@ -323,17 +599,13 @@ table_renew(struct table *t, struct invite *e, int64_t now)
 void
 table_remove(struct table *t, struct invite *e)
 {
-	struct tsrc **sp;
 	int i;
 
 	for (i = 0; i < 3; i++)
 		h_unlink(e, i);
 	lru_unlink(t, e);
-	if (--e->src->count == 0) {
-		sp = src_slot(t, e->src->addr);
-		*sp = e->src->next;
-		free(e->src);
-	}
+	src_unlink(e->src, e);
+	src_count(t, e->src, -1);
 	t->count--;
 	free(e);
 }
@@ -357,6 +629,22 @@ size_t
 table_count(const struct table *t)
 {
 	return t->count;
+}
+
+size_t
+table_count_src(const struct table *t, uint32_t addr)
+{
+	struct tsrc *s = *src_slot((struct table *)(uintptr_t)t, addr);
+
+	return s ? s->c.count : 0;
+}
+
+size_t
+table_count_net(const struct table *t, uint32_t addr)
+{
+	struct tnet *n = *net_slot((struct table *)(uintptr_t)t, addr >> 8);
+
+	return n ? n->c.count : 0;
 }
 
 int64_t

@@ -53,6 +53,7 @@ struct opts {
 	int foreground, verbose, logging, strict, check_only, dns;
 	long idle, ttl, tick, dns_timeout_ms, ring_timeout;
 	long max_invites, max_per_source;
+	long ring_limit;		/* flood: rings per callee per 30 s */
 	int idle_set;
 };
 
@@ -64,7 +65,8 @@ usage(void)
 	    "             [--listen ADDR:PORT] [--foreground] [--journal PATH]\n"
 	    "             [--state-dir DIR] [--acl-cache PATH] [--utmp FILE]\n"
 	    "             [--user NAME] [--max-invites N] [--max-per-source N]\n"
-	    "             [--ring-timeout SECONDS] [--dns-timeout MS] [--no-dns]\n");
+	    "             [--ring-timeout SECONDS] [--dns-timeout MS] [--no-dns]\n"
+	    "             [--ring-limit N]\n");
 	exit(2);
 }
 
@@ -88,7 +90,8 @@ static void
 parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_LISTEN = 256, O_FG, O_JOURNAL, O_STATE, O_CACHE, O_UTMP,
-	    O_USER, O_MAXINV, O_MAXSRC, O_DNSTO, O_NODNS, O_RINGTO };
+	    O_USER, O_MAXINV, O_MAXSRC, O_DNSTO, O_NODNS, O_RINGTO,
+	    O_RINGLIM };
 	static const struct option lopts[] = {
 		{ "acl", required_argument, NULL, 'a' },
 		{ "debug", no_argument, NULL, 'd' },
@@ -110,6 +113,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "dns-timeout", required_argument, NULL, O_DNSTO },
 		{ "no-dns", no_argument, NULL, O_NODNS },
 		{ "ring-timeout", required_argument, NULL, O_RINGTO },
+		{ "ring-limit", required_argument, NULL, O_RINGLIM },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -124,6 +128,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->ring_timeout = 25;
 	o->max_invites = 65536;
 	o->max_per_source = 4096;
+	o->ring_limit = 6;
 	o->utmp = "/var/run/utmp";
 	while ((c = getopt_long(argc, argv, "a:di:lnr:St:h", lopts, NULL)) !=
 	    -1) {
@@ -159,6 +164,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case O_NODNS: o->dns = 0; break;
 		case O_RINGTO: o->ring_timeout = num(optarg, "--ring-timeout",
 			    1, 3600); break;
+		case O_RINGLIM: o->ring_limit = num(optarg, "--ring-limit",
+			    0, 30000); break;
 		default: usage();
 		}
 	}
@@ -551,6 +558,10 @@ setup(struct daemon *d)
 	    (s->ringer = ringer_new(64, (int64_t)o->ring_timeout * 1000)) ==
 	    NULL || (s->utmp = utmp_cache_new(o->utmp)) == NULL)
 		fatal("out of memory");
+	table_set_evict(s->table, process_evicted, s);
+	if (o->ring_limit > 0 && (s->rings = ratelimit_new(1024,
+	    (unsigned)o->ring_limit, 30000)) == NULL)
+		fatal("out of memory");
 	if (gethostname(s->hostname, sizeof(s->hostname) - 1) < 0)
 		memcpy(s->hostname, "localhost", sizeof("localhost"));
 
@@ -706,6 +717,7 @@ teardown(struct daemon *d)
 	journal_close(s->journal);
 	resolver_free(s->resolver);
 	ringer_free(s->ringer);
+	ratelimit_free(s->rings);
 	table_free(s->table);
 	utmp_cache_free(s->utmp);
 	policy_free(s->policy);

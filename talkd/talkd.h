@@ -85,10 +85,18 @@ struct invite {
 	/* private links */
 	struct invite *h_next[3], **h_pprev[3];
 	struct invite *lru_next, *lru_prev;
+	struct invite *src_next, *src_prev;
 	struct tsrc *src;
 };
 
 struct table;
+/*
+ * Caps.  A source at max_per_source gives up its own least recently touched
+ * entry for a new one.  A full table (max_entries) gives up the least
+ * recently touched entry of the largest source of the largest /24, unless
+ * the requester's /24 is as large: then the largest source of its own /24
+ * pays.  So inserts succeed (NULL only when out of memory).
+ */
 struct table_limits {
 	size_t max_entries;		/* global cap */
 	size_t max_per_source;		/* cap per source IPv4 address */
@@ -104,9 +112,15 @@ struct invite *table_find(struct table *, uint8_t type, int32_t pid,
 struct invite *table_lookup(struct table *, const char *asker,
 	    const char *inviter);
 struct invite *table_by_id(struct table *, uint32_t id);
-/* Insert a copy of *proto with a fresh id; NULL when a cap is reached. */
+/*
+ * Insert a copy of *proto with a fresh id, evicting one entry when a cap is
+ * reached; NULL when out of memory.
+ */
 struct invite *table_insert(struct table *, const struct invite *proto,
 	    int64_t now);
+/* fn (NULL: none) sees each entry an insert evicts, before it goes. */
+void table_set_evict(struct table *,
+	    void (*fn)(void *, const struct invite *), void *ctx);
 /* Give an entry a new id (re-announce) and refresh it. */
 void table_renew(struct table *, struct invite *, int64_t now);
 void table_remove(struct table *, struct invite *);
@@ -114,8 +128,58 @@ void table_remove(struct table *, struct invite *);
 size_t table_expire(struct table *, int64_t now,
 	    void (*fn)(void *, const struct invite *), void *ctx);
 size_t table_count(const struct table *);
+/* Entries from one source address, and from its /24. */
+size_t table_count_src(const struct table *, uint32_t addr);
+size_t table_count_net(const struct table *, uint32_t addr);
 /* Milliseconds until the next entry expires, -1 when empty. */
 int64_t table_next_expiry(const struct table *, int64_t now);
+
+/* ---- ratelimit.c: rings per callee ------------------------------------- */
+struct ratelimit;
+/*
+ * At most burst rings per name in any period_ms, then one every
+ * period_ms / burst; memory for about slots names rung at once.  NULL on
+ * bad arguments or no memory.
+ */
+struct ratelimit *ratelimit_new(size_t slots, unsigned burst,
+	    int64_t period_ms);
+void ratelimit_free(struct ratelimit *);
+/* 1: name may be rung now (counted); 0: limited (not counted). */
+int  ratelimit_take(struct ratelimit *, const char *name, int64_t now);
+
+/* ---- flood.c: journal records under a flood, counted ------------------ */
+struct flood;
+struct flood_limits {
+	int64_t window_ms;		/* counting window; default 10000 */
+	unsigned per_key;		/* in full per (event, source); 8 */
+	unsigned budget;		/* in full per window in all; 100 */
+	size_t slots;			/* (event, source) keys counted; 256 */
+};
+#define FLOOD_DEFAULTS { 10000, 8, 100, 256 }
+#define FLOOD_EVENTS 16			/* events counted without source */
+struct flood_sum {			/* one counted record */
+	const char *event;		/* the event counted, or "*" */
+	uint32_t src;			/* host order, when has_src */
+	int has_src;
+	unsigned long count;		/* records not written in full */
+};
+struct flood *flood_new(const struct flood_limits *);
+void flood_free(struct flood *);
+/*
+ * 1: write this record (event from src) now; 0: it was counted and will
+ * come out of flood_flush.  event must outlive the window (a literal).
+ */
+int  flood_admit(struct flood *, const char *event, uint32_t src,
+	    int64_t now);
+/*
+ * When the window has ended (or force): fn sees each counted record, the
+ * counts are cleared and the next window starts with the next admit.
+ * Returns the records handed out.
+ */
+size_t flood_flush(struct flood *, int64_t now, int force,
+	    void (*fn)(void *, const struct flood_sum *), void *ctx);
+/* Milliseconds until flood_flush has work, -1 when nothing is pending. */
+int64_t flood_next_flush(const struct flood *, int64_t now);
 
 /* ---- announce.c: utmp, tty choice, banner ----------------------------- */
 struct tty_choice {
@@ -252,6 +316,7 @@ void policy_free(struct policy *);
 struct server {
 	struct table *table;
 	struct ringer *ringer;
+	struct ratelimit *rings;	/* flood: NULL = rings not limited */
 	struct resolver *resolver;
 	struct journal *journal;
 	struct utmp_cache *utmp;
@@ -281,6 +346,8 @@ void process_malformed(struct server *, const struct sockaddr_in *src,
 	    const char *why, int answer, int64_t now);
 void process_flush_malformed(struct server *, int64_t now, int force);
 void process_expire(struct server *, int64_t now);
+/* flood: journal an entry evicted by table_insert (table_set_evict). */
+void process_evicted(void *server, const struct invite *);
 int  process_is_local(struct server *, uint32_t addr, int64_t now);
 
 /* ---- log.c --------------------------------------------------------------- */

@@ -4,7 +4,7 @@
 # expiry (-r) and the table caps.
 . "$(dirname "$0")/lib.sh"
 need_root
-plan 20
+plan 22
 # A port nothing on 127.0.0.1 uses (sockexec binds it before the exec).
 free_port() { local p i; for i in $(seq 1 100); do p=$((20000 + RANDOM % 30000)); ss -Hlun "sport = :$p" | grep -q . || break; done; echo $p; }
 P=$(free_port)
@@ -65,8 +65,10 @@ is "and gone after the request ttl" "$(send lookup sif thor | field answer)" NOT
 grep -q '"event":"invite.expired"' "$T/journal"; _result $? "expiry is journaled"
 stop_daemon
 
-# Caps: per source; nothing stored is lost; other sources unaffected.
+# Caps: a source at --max-per-source gives up its own oldest entry.
 start_daemon --user nobody --max-per-source 3 || exit 1
 for i in 1 2 3 4; do a[$i]=$(send invite "u$i" sif pid=$i | field answer); done
-is "4th invitation from one source: FAILED" "${a[1]}${a[2]}${a[3]}${a[4]}" SUCCESSSUCCESSSUCCESSFAILED
+is "4th invitation from one source: SUCCESS" "${a[1]}${a[2]}${a[3]}${a[4]}" SUCCESSSUCCESSSUCCESSSUCCESS
+is "its oldest went" "$(send lookup sif u1 | field answer)$(send lookup sif u4 | field answer)" NOT_HERESUCCESS
+grep -q '"event":"invite.evicted".*"caller":"u1"' "$T/journal"; _result $? "the eviction is journaled"
 finish

@@ -3,7 +3,10 @@
 # type and each of its outcomes (stored, refreshed, refused, hit, miss,
 # deleted, rung, re-rung, duplicate, refused at the tty, denied by the
 # site policy) adds exactly one line to the journal, with the event that
-# outcome names, by the time its reply arrives.
+# outcome names, by the time its reply arrives.  An invitation that makes
+# room by evicting an older one (the per-source cap) adds the eviction's
+# own record before its own: that record is about the entry that ended.
+# invite.refused (a sender that is not local) is t1030's, across hosts.
 . "$(dirname "$0")/lib.sh"
 need_root
 plan 28
@@ -16,7 +19,7 @@ site:
   - { id: no-far, action: deny, users: [talkit1], from: [127.0.0.2/32] }
 YAML
 "$B/talkctl" acl compile -o "$T/acl.cache" "$T/policy.yaml" >/dev/null
-# One entry per source: a second invitation from one address is refused.
+# One entry per source: a second invitation from one address evicts the first.
 start_daemon --user nobody --max-per-source 1 --acl-cache "$T/acl.cache" || exit 1
 J=$T/journal
 
@@ -36,7 +39,11 @@ once invite.left send invite alice bob pid=1
 id=$(field id <"$T/reply")
 once invite.left send invite alice bob pid=1
 once invite.left send_from 127.0.0.3 invite carol bob pid=2
-once invite.refused send_from 127.0.0.3 invite carol bob pid=3
+before=$(wc -l <"$J")
+send_from 127.0.0.3 invite carol bob pid=3 >"$T/reply"
+is "evicting: two records" "$(( $(wc -l <"$J") - before ))" 2
+is "evicting: the first is invite.evicted, the last invite.left" \
+    "$(tail -n 2 "$J" | sed -n 's/.*"event":"\([^"]*\)".*/\1/p' | tr '\n' ' ')" "invite.evicted invite.left "
 once lookup.hit send lookup bob alice
 once lookup.miss send lookup bob nobody2
 once delete.miss send_from 127.0.0.2 delete x y id=$id

@@ -337,75 +337,242 @@ test_next_expiry_agrees_with_expire(void **state)
 	table_free(t);
 }
 
+/* What the eviction callback saw. */
+struct evlog {
+	size_t n;
+	uint32_t last_id, last_src;
+	int32_t last_pid;
+	unsigned char *live;		/* ids in use, when tracked */
+	size_t nlive;
+};
+
 static void
-test_global_cap_refuses_and_keeps(void **state)
+on_evict(void *ctx, const struct invite *e)
 {
-	struct table *t = new_table(3, 100);
-	struct invite *e[3];
-	uint32_t id[3];
+	struct evlog *l = ctx;
+
+	l->n++;
+	l->last_id = e->id;
+	l->last_src = e->src_addr;
+	l->last_pid = e->pid;
+	if (l->live && e->id < l->nlive) {
+		assert_true(l->live[e->id]);
+		l->live[e->id] = 0;
+	}
+}
+
+#define A1 0x0a000101U			/* 10.0.1.1, net A */
+#define A2 0x0a000102U
+#define A3 0x0a000103U
+#define B1 0x0a000201U			/* 10.0.2.1, net B */
+#define C1 0x0a000301U			/* 10.0.3.1, net C */
+
+/* Net A: A1 x3 (pids 1-3), A2 x1 (4); net B: B1 x2 (5-6).  Full at 6. */
+static struct table *
+full_table(struct evlog *l)
+{
+	struct table *t = new_table(6, 100);
+	static const uint32_t src[] = { A1, A1, A1, A2, B1, B1 };
 	int i;
 
+	memset(l, 0, sizeof(*l));
+	table_set_evict(t, on_evict, l);
+	for (i = 0; i < 6; i++)
+		assert_non_null(put(t, LEAVE_INVITE, i + 1, "u", "v", src[i],
+		    1000 + i));
+	assert_int_equal(table_count(t), 6);
+	assert_int_equal(l->n, 0);
+	return t;
+}
+
+static void
+test_full_evicts_oldest_of_largest_source_of_largest_net(void **state)
+{
+	struct evlog l;
+	struct table *t = full_table(&l);
+	struct invite *e;
+
 	(void)state;
-	for (i = 0; i < 3; i++) {
-		char n[8];
-		snprintf(n, sizeof(n), "u%d", i);
-		e[i] = put(t, LEAVE_INVITE, i, n, "bob", (uint32_t)i + 1, 1000);
-		assert_non_null(e[i]);
-		id[i] = e[i]->id;
-	}
-	/* Full: refused, from any source, of any type. */
-	assert_null(put(t, LEAVE_INVITE, 9, "new", "bob", 99, 1001));
-	assert_null(put(t, ANNOUNCE, 9, "new", "bob", 1, 1001));
-	assert_int_equal(table_count(t), 3);
-	for (i = 0; i < 3; i++) {
-		char n[8];
-		snprintf(n, sizeof(n), "u%d", i);
-		assert_ptr_equal(table_by_id(t, id[i]), e[i]);
-		assert_ptr_equal(table_find(t, LEAVE_INVITE, i, n, "bob", 1002),
-		    e[i]);
-		assert_ptr_equal(table_lookup(t, "bob", n), e[i]);
-	}
-	/* Room again after a removal. */
-	table_remove(t, e[1]);
-	assert_non_null(put(t, LEAVE_INVITE, 9, "new", "bob", 99, 1003));
-	assert_null(put(t, LEAVE_INVITE, 10, "new2", "bob", 98, 1003));
-	assert_int_equal(table_count(t), 3);
+	/* A1's pid 1 is touched again: pid 2 is now A1's oldest. */
+	assert_non_null(table_find(t, LEAVE_INVITE, 1, "u", "v", 2000));
+	e = put(t, LEAVE_INVITE, 7, "new", "v", C1, 2001);
+	assert_non_null(e);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.last_src, A1);
+	assert_int_equal(l.last_pid, 2);
+	assert_null(table_find(t, LEAVE_INVITE, 2, "u", "v", 2002));
+	assert_non_null(table_find(t, LEAVE_INVITE, 1, "u", "v", 2002));
+	assert_ptr_equal(table_lookup(t, "v", "new"), e);
+	assert_int_equal(table_count(t), 6);
 	table_free(t);
 }
 
 static void
-test_per_source_cap_refuses_and_keeps(void **state)
+test_full_requester_in_largest_net_pays_within_it(void **state)
+{
+	struct evlog l;
+	struct table *t = full_table(&l);
+
+	(void)state;
+	/* A3 is new in net A (the largest): A1, the largest in A, pays. */
+	assert_non_null(put(t, LEAVE_INVITE, 7, "n", "v", A3, 2000));
+	assert_int_equal(l.last_src, A1);
+	assert_int_equal(l.last_pid, 1);
+	/* A is 4 (A1 2, A2 1, A3 1), B 2.  A1 itself: pays its own oldest. */
+	assert_non_null(put(t, LEAVE_INVITE, 8, "n", "v", A1, 2001));
+	assert_int_equal(l.last_src, A1);
+	assert_int_equal(l.last_pid, 2);
+	/* B (2) is smaller than A (4): A pays, not B. */
+	assert_non_null(put(t, LEAVE_INVITE, 9, "n", "v", B1, 2002));
+	assert_int_equal(l.last_src, A1);
+	assert_int_equal(l.last_pid, 3);
+	/* A 3 (A1 1, A2 1, A3 1) = B 3: B1 pays for itself. */
+	assert_non_null(put(t, LEAVE_INVITE, 10, "n", "v", B1, 2003));
+	assert_int_equal(l.last_src, B1);
+	assert_int_equal(l.last_pid, 5);
+	assert_int_equal(l.n, 4);
+	assert_int_equal(table_count(t), 6);
+	table_free(t);
+}
+
+static void
+test_full_any_type_and_removal_gives_room(void **state)
+{
+	struct evlog l;
+	struct table *t = full_table(&l);
+	struct invite *e;
+
+	(void)state;
+	assert_non_null(put(t, ANNOUNCE, 7, "n", "v", C1, 2000));
+	assert_int_equal(l.n, 1);
+	e = table_find(t, LEAVE_INVITE, 5, "u", "v", 2001);
+	assert_non_null(e);
+	table_remove(t, e);
+	assert_non_null(put(t, LEAVE_INVITE, 8, "n", "v", C1, 2002));
+	assert_int_equal(l.n, 1);	/* room: nobody evicted */
+	assert_int_equal(table_count(t), 6);
+	table_free(t);
+}
+
+static void
+test_per_source_cap_evicts_own_oldest(void **state)
 {
 	struct table *t = new_table(100, 2);
 	struct invite *a, *b, *c;
+	struct evlog l;
 
 	(void)state;
+	memset(&l, 0, sizeof(l));
+	table_set_evict(t, on_evict, &l);
 	a = put(t, LEAVE_INVITE, 1, "a", "x", 0x0a000001U, 1);
-	b = put(t, ANNOUNCE, 2, "b", "x", 0x0a000001U, 1);
+	b = put(t, ANNOUNCE, 2, "b", "x", 0x0a000001U, 2);
 	assert_non_null(a);
 	assert_non_null(b);
-	assert_null(put(t, LEAVE_INVITE, 3, "c", "x", 0x0a000001U, 2));
-	/* Another source is not affected. */
-	c = put(t, LEAVE_INVITE, 3, "c", "x", 0x0a000002U, 2);
+	c = put(t, LEAVE_INVITE, 1, "c", "x", 0x0a000002U, 3);
 	assert_non_null(c);
-	assert_non_null(put(t, LEAVE_INVITE, 4, "d", "x", 0x0a000002U, 2));
-	assert_null(put(t, LEAVE_INVITE, 5, "e", "x", 0x0a000002U, 2));
-	assert_int_equal(table_count(t), 4);
-	assert_ptr_equal(table_find(t, LEAVE_INVITE, 1, "a", "x", 3), a);
-	assert_ptr_equal(table_find(t, ANNOUNCE, 2, "b", "x", 3), b);
+	/* a is touched: b becomes the source's oldest and pays. */
+	assert_ptr_equal(table_find(t, LEAVE_INVITE, 1, "a", "x", 4), a);
+	assert_non_null(put(t, LEAVE_INVITE, 3, "d", "x", 0x0a000001U, 5));
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.last_pid, 2);
+	assert_int_equal(l.last_src, 0x0a000001U);
+	assert_null(table_find(t, ANNOUNCE, 2, "b", "x", 6));
+	/* Another source is not affected. */
+	assert_ptr_equal(table_find(t, LEAVE_INVITE, 1, "c", "x", 6), c);
+	assert_int_equal(table_count(t), 3);
+	/* Without a callback evictions still happen. */
+	table_set_evict(t, NULL, NULL);
+	assert_non_null(put(t, LEAVE_INVITE, 4, "e", "x", 0x0a000001U, 7));
+	assert_int_equal(table_count(t), 3);
+	assert_int_equal(l.n, 1);
+	table_free(t);
+}
 
-	/* Removal (and expiry) give the source its room back. */
-	table_remove(t, a);
-	a = put(t, LEAVE_INVITE, 6, "f", "x", 0x0a000001U, 4);
-	assert_non_null(a);
-	assert_null(put(t, LEAVE_INVITE, 7, "g", "x", 0x0a000001U, 4));
-	/* Expire everything last touched before 4: b (found at 3), c, d. */
-	assert_int_equal(table_expire(t, 3 + TTL + 1, NULL, NULL), 3);
-	assert_int_equal(table_count(t), 1);
-	assert_non_null(put(t, LEAVE_INVITE, 7, "g", "x", 0x0a000001U, 5));
-	assert_non_null(put(t, LEAVE_INVITE, 8, "h", "x", 0x0a000002U, 5));
-	assert_non_null(put(t, LEAVE_INVITE, 9, "i", "x", 0x0a000002U, 5));
-	assert_null(put(t, LEAVE_INVITE, 10, "j", "x", 0x0a000002U, 5));
+/*
+ * The issue's flood: distinct pids from 512 addresses in 127.10.0.0/23
+ * into a table of 4096, then a user on 127.0.0.1 gets in, stays in while
+ * the flood goes on, and each /24 of the flood holds half of the rest.
+ * Ids stay unique among live entries throughout.
+ */
+static void
+test_flood_from_512_addresses_does_not_lock_out(void **state)
+{
+	enum { CAP = 4096, N = 100000 };
+	struct table *t = new_table(CAP, CAP);
+	struct evlog l;
+	struct invite *e, *mine = NULL;
+	uint32_t id = 0;
+	int i, round;
+
+	(void)state;
+	memset(&l, 0, sizeof(l));
+	l.nlive = 4 * N;
+	l.live = calloc(l.nlive, 1);
+	assert_non_null(l.live);
+	table_set_evict(t, on_evict, &l);
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < N; i++) {
+			e = put(t, LEAVE_INVITE, round * N + i, "flood", "x",
+			    0x7f0a0000U + (uint32_t)(i % 512), i);
+			assert_non_null(e);
+			assert_true(e->id < l.nlive);
+			assert_false(l.live[e->id]);
+			l.live[e->id] = 1;
+		}
+		assert_int_equal(table_count(t), CAP);
+		if (round == 0) {
+			mine = put(t, LEAVE_INVITE, 4242, "me", "you",
+			    0x7f000001U, N);
+			assert_non_null(mine);
+			id = mine->id;
+			l.live[id] = 1;
+		}
+		/* Still there, after the whole second round too. */
+		assert_ptr_equal(table_lookup(t, "you", "me"), mine);
+		assert_int_equal(mine->id, id);
+	}
+	/* Each address and each /24 of the flood holds its share. */
+	for (i = 0; i < 512; i++) {
+		size_t n = table_count_src(t, 0x7f0a0000U + (uint32_t)i);
+		assert_in_range(n, CAP / 512 - 1, CAP / 512);
+	}
+	assert_in_range(table_count_net(t, 0x7f0a0000U), CAP / 2 - 1, CAP / 2);
+	assert_in_range(table_count_net(t, 0x7f0a0100U), CAP / 2 - 1, CAP / 2);
+	assert_int_equal(table_count_src(t, 0x7f000001U), 1);
+	assert_int_equal(table_count_net(t, 0x7f000002U), 1);
+	assert_int_equal(table_count_src(t, 0x7f000002U), 0);
+	assert_int_equal(l.n, 2 * N + 1 - CAP);
+	free(l.live);
+	table_free(t);
+}
+
+/*
+ * A million distinct sources, each in its own /24 or not: every insert
+ * evicts at most one entry, the table stays at its cap, and the user
+ * with nothing stored still gets in.
+ */
+static void
+test_million_sources(void **state)
+{
+	enum { CAP = 65536, N = 1000000 };
+	struct table *t = new_table(CAP, 4096);
+	struct evlog l;
+	uint32_t a;
+	int i;
+
+	(void)state;
+	memset(&l, 0, sizeof(l));
+	table_set_evict(t, on_evict, &l);
+	for (i = 0; i < N; i++) {
+		a = 0x7f000000U + 2 + (uint32_t)i * 17U % 0xfffff0U;
+		assert_non_null(put(t, LEAVE_INVITE, i, "f", "x", a, i));
+	}
+	assert_int_equal(table_count(t), CAP);
+	assert_int_equal(l.n, N - CAP);
+	assert_non_null(put(t, LEAVE_INVITE, 1, "me", "you", 0x7f000001U, N));
+	assert_non_null(table_lookup(t, "you", "me"));
+	assert_int_equal(table_expire(t, N + TTL + 1, NULL, NULL), CAP);
+	assert_int_equal(table_count(t), 0);
 	table_free(t);
 }
 
@@ -431,7 +598,6 @@ test_large_table(void **state)
 		ids[i] = e->id;
 	}
 	assert_int_equal(table_count(t), N);
-	assert_null(put(t, LEAVE_INVITE, -1, "over", "cap", 1, N));
 	for (i = 0; i < N; i++) {
 		struct invite *e;
 		uint8_t type = (uint8_t)(i % 3 == 0 ? ANNOUNCE : LEAVE_INVITE);
@@ -592,13 +758,15 @@ test_process_leave_invite_only_local(void **state)
 	free_server(s);
 }
 
+/* A sender at its cap keeps being answered: its oldest entry makes room. */
 static void
-test_process_table_full_answers_failed(void **state)
+test_process_table_full_evicts_oldest(void **state)
 {
 	struct server *s = new_server();
 	struct sockaddr_in lo = from("127.0.0.1", 6000);
 	struct ctl_msg m;
 	struct ctl_resp r;
+	uint32_t first = 0;
 	int i;
 
 	(void)state;
@@ -606,14 +774,18 @@ test_process_table_full_answers_failed(void **state)
 	s->table = new_table(2, 2);
 	for (i = 0; i < 3; i++) {
 		m = req(LEAVE_INVITE, i, "alice", "bob", 0);
-		process_request(s, &m, &lo, &r, 1000);
-		assert_int_equal(r.answer, i < 2 ? SUCCESS : FAILED);
+		process_request(s, &m, &lo, &r, 1000 + i);
+		assert_int_equal(r.answer, SUCCESS);
+		if (i == 0)
+			first = r.id_num;
 	}
 	assert_int_equal(table_count(s->table), 2);
-	/* The stored ones still answer. */
-	m = req(LEAVE_INVITE, 0, "alice", "bob", 0);
+	assert_null(table_by_id(s->table, first));
+	/* The newest answers with its id; the evicted one gets a new id. */
+	m = req(LEAVE_INVITE, 2, "alice", "bob", 0);
 	process_request(s, &m, &lo, &r, 2000);
 	assert_int_equal(r.answer, SUCCESS);
+	assert_int_equal(r.id_num, 3);
 	free_server(s);
 }
 
@@ -631,12 +803,17 @@ main(void)
 		cmocka_unit_test(test_remove),
 		cmocka_unit_test(test_expiry_exactly_after_ttl),
 		cmocka_unit_test(test_next_expiry_agrees_with_expire),
-		cmocka_unit_test(test_global_cap_refuses_and_keeps),
-		cmocka_unit_test(test_per_source_cap_refuses_and_keeps),
+		cmocka_unit_test(
+		    test_full_evicts_oldest_of_largest_source_of_largest_net),
+		cmocka_unit_test(test_full_requester_in_largest_net_pays_within_it),
+		cmocka_unit_test(test_full_any_type_and_removal_gives_room),
+		cmocka_unit_test(test_per_source_cap_evicts_own_oldest),
+		cmocka_unit_test(test_flood_from_512_addresses_does_not_lock_out),
+		cmocka_unit_test(test_million_sources),
 		cmocka_unit_test(test_large_table),
 		cmocka_unit_test(test_process_leave_invite_lookup_delete),
 		cmocka_unit_test(test_process_leave_invite_only_local),
-		cmocka_unit_test(test_process_table_full_answers_failed),
+		cmocka_unit_test(test_process_table_full_evicts_oldest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
