@@ -2,7 +2,10 @@
  * Journal growth under a flood (SPEC.md 2, issue 9): repeats of one event
  * from one source address within a window become one counted record.
  *
- * Per window (default 10 s) a key (event, source address) gets per_key
+ * A window whose first calm records (default 200, 20 a second) are all it
+ * has is never touched: ordinary traffic, where every local user calls
+ * from 127.0.0.1, is written in full however often one event repeats.
+ * Past calm, per window (default 10 s) a key (event, source address) gets per_key
  * records written in full, and all keys together budget; past either the
  * record is counted in the key's slot, and flood_flush hands out one
  * summary per slot with a count when the window ends.  Slots are fixed
@@ -48,7 +51,7 @@ flood_new(const struct flood_limits *lim)
 	struct flood *f;
 	size_t n = 1;
 
-	if (lim->window_ms <= 0 || lim->slots == 0)
+	if (lim->window_ms <= 0 || lim->slots == 0 || lim->calm > lim->budget)
 		return NULL;
 	while (n * WAYS < lim->slots && n < ((size_t)1 << 20))
 		n <<= 1;
@@ -134,7 +137,14 @@ flood_admit(struct flood *f, const char *event, uint32_t src, int64_t now)
 		f->start = now;
 		f->started = 1;
 	}
-	if ((s = slot_of(f, event, src)) == NULL) {
+	s = slot_of(f, event, src);
+	if (f->written < f->lim.calm) {
+		f->written++;		/* a calm window: everything in full, */
+		if (s != NULL)		/* still counted against its key */
+			s->written++;
+		return 1;
+	}
+	if (s == NULL) {
 		count_over(f, event);
 		return 0;
 	}

@@ -112,6 +112,22 @@ record(struct server *s, const struct outcome *o,
 	journal_write(s->journal, &r);
 }
 
+/*
+ * The record of a request, or of an entry's end, unless a flood has it
+ * counted instead (flood.c): under a flood, repeats of one event from one
+ * source, and everything past the window's budget, come out later as
+ * counted flood.counted records, so the journal grows at a bounded rate.
+ */
+static void
+record_flood(struct server *s, const struct outcome *o,
+    const struct sockaddr_in *src, int64_t now)
+{
+	if (o->event != NULL && s->flood != NULL && src != NULL &&
+	    !flood_admit(s->flood, o->event, ntohl(src->sin_addr.s_addr), now))
+		return;
+	record(s, o, src);
+}
+
 static void
 copy_name(char *dst, const char *src, size_t size)
 {
@@ -424,7 +440,7 @@ process_request(struct server *s, const struct ctl_msg *m,
 	struct outcome o;
 
 	process_decide(s, m, src, rp, &o, now);
-	record(s, &o, src);
+	record_flood(s, &o, src, now);
 }
 
 void
@@ -473,12 +489,20 @@ process_malformed(struct server *s, const struct sockaddr_in *src,
 	process_flush_malformed(s, now, 0);
 }
 
-/* The end of an entry: expired, or evicted (src set) for a newer one. */
+/*
+ * The end of an entry, expired or evicted for a newer one, with the
+ * address the entry came from (port 0), so that a flood's expiries are
+ * counted like its requests.
+ */
 static void
-jot_end(struct server *s, const char *event, const struct invite *e,
-    const struct sockaddr_in *src)
+jot_end(struct server *s, const char *event, const struct invite *e)
 {
 	struct outcome o;
+	struct sockaddr_in sin;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(e->src_addr);
 
 	outcome_init(&o);
 	o.event = event;
@@ -487,25 +511,45 @@ jot_end(struct server *s, const char *event, const struct invite *e,
 	o.type = e->type;
 	o.has_type = 1;
 	outcome_id(&o, e->id);
-	record(s, &o, src);
+	record_flood(s, &o, &sin, now_ms());
 }
 
 static void
 expired(void *ctx, const struct invite *e)
 {
-	jot_end(ctx, "invite.expired", e, NULL);
+	jot_end(ctx, "invite.expired", e);
 }
 
 /* An entry the table gave up for a newer one (table.c fairness). */
 void
 process_evicted(void *ctx, const struct invite *e)
 {
+	jot_end(ctx, "invite.evicted", e);
+}
+
+/* One counted record of what flood.c held back. */
+static void
+flood_sum(void *ctx, const struct flood_sum *f)
+{
+	struct server *s = ctx;
+	struct outcome o;
 	struct sockaddr_in sin;
 
+	outcome_init(&o);
+	o.event = "flood.counted";
+	o.reason = f->event;
+	o.count = f->count;
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(e->src_addr);
-	jot_end(ctx, "invite.evicted", e, &sin);
+	sin.sin_addr.s_addr = htonl(f->src);
+	record(s, &o, f->has_src ? &sin : NULL);
+}
+
+void
+process_flush_flood(struct server *s, int64_t now, int force)
+{
+	if (s->flood != NULL)
+		(void)flood_flush(s->flood, now, force, flood_sum, s);
 }
 
 void

@@ -559,6 +559,11 @@ setup(struct daemon *d)
 	    NULL || (s->utmp = utmp_cache_new(o->utmp)) == NULL)
 		fatal("out of memory");
 	table_set_evict(s->table, process_evicted, s);
+	{
+		struct flood_limits fl = FLOOD_DEFAULTS;
+		if ((s->flood = flood_new(&fl)) == NULL)
+			fatal("out of memory");
+	}
 	if (o->ring_limit > 0 && (s->rings = ratelimit_new(1024,
 	    (unsigned)o->ring_limit, 30000)) == NULL)
 		fatal("out of memory");
@@ -621,6 +626,7 @@ housekeeping(struct daemon *d, int64_t now)
 	}
 	process_expire(s, now);
 	process_flush_malformed(s, now, 0);
+	process_flush_flood(s, now, 0);
 	policy_reload(s->policy, now, 0);
 	if (d->o.idle > 0 && now - d->last_msg >= d->o.idle * 1000 &&
 	    ringer_pending(s->ringer) == 0) {
@@ -642,6 +648,7 @@ poll_timeout(struct daemon *d, int64_t now)
 		timeout = min_timeout(timeout, 1000);
 	timeout = min_timeout(timeout, table_next_expiry(s->table, now));
 	timeout = min_timeout(timeout, ringer_next_deadline(s->ringer, now));
+	timeout = min_timeout(timeout, flood_next_flush(s->flood, now));
 	if (d->o.idle > 0)
 		timeout = min_timeout(timeout, d->last_msg + d->o.idle * 1000 -
 		    now);
@@ -709,6 +716,7 @@ teardown(struct daemon *d)
 	size_t i;
 
 	process_flush_malformed(s, now_ms(), 1);
+	process_flush_flood(s, now_ms(), 1);
 	{
 		struct jrec r = { .event = "daemon.stop", .is_new = -1,
 		    .msg = got_quit ? "signal" : "idle" };
@@ -718,6 +726,7 @@ teardown(struct daemon *d)
 	resolver_free(s->resolver);
 	ringer_free(s->ringer);
 	ratelimit_free(s->rings);
+	flood_free(s->flood);
 	table_free(s->table);
 	utmp_cache_free(s->utmp);
 	policy_free(s->policy);

@@ -154,8 +154,10 @@ struct flood_limits {
 	unsigned per_key;		/* in full per (event, source); 8 */
 	unsigned budget;		/* in full per window in all; 100 */
 	size_t slots;			/* (event, source) keys counted; 256 */
+	unsigned calm;			/* first records of a window all in
+					   full; 200; at most budget */
 };
-#define FLOOD_DEFAULTS { 10000, 8, 100, 256 }
+#define FLOOD_DEFAULTS { 10000, 8, 300, 256, 200 }
 #define FLOOD_EVENTS 16			/* events counted without source */
 struct flood_sum {			/* one counted record */
 	const char *event;		/* the event counted, or "*" */
@@ -316,6 +318,7 @@ void policy_free(struct policy *);
 struct server {
 	struct table *table;
 	struct ringer *ringer;
+	struct flood *flood;		/* journal records counted under flood */
 	struct ratelimit *rings;	/* flood: NULL = rings not limited */
 	struct resolver *resolver;
 	struct journal *journal;
@@ -345,6 +348,8 @@ void process_request(struct server *, const struct ctl_msg *,
 void process_malformed(struct server *, const struct sockaddr_in *src,
 	    const char *why, int answer, int64_t now);
 void process_flush_malformed(struct server *, int64_t now, int force);
+/* Write the counted records of a flood window that has ended (or force). */
+void process_flush_flood(struct server *, int64_t now, int force);
 void process_expire(struct server *, int64_t now);
 /* flood: journal an entry evicted by table_insert (table_set_evict). */
 void process_evicted(void *server, const struct invite *);

@@ -34,10 +34,11 @@ collect(void *ctx, const struct flood_sum *s)
 		c->saw_star = 1;
 }
 
+/* No calm allowance: every record goes by the per-key rules. */
 static struct flood *
 new_flood(void)
 {
-	struct flood_limits lim = FLOOD_DEFAULTS;
+	struct flood_limits lim = { 10000, 8, 100, 256, 0 };
 	struct flood *f = flood_new(&lim);
 
 	assert_non_null(f);
@@ -47,11 +48,13 @@ new_flood(void)
 static void
 test_bad_limits(void **state)
 {
-	struct flood_limits a = { 0, 8, 100, 256 }, b = { 1000, 8, 100, 0 };
+	struct flood_limits a = { 0, 8, 100, 256, 0 }, b = { 1000, 8, 100, 0, 0 };
+	struct flood_limits c = { 1000, 8, 100, 256, 101 };
 
 	(void)state;
 	assert_null(flood_new(&a));
 	assert_null(flood_new(&b));
+	assert_null(flood_new(&c));		/* calm over the budget */
 	flood_free(NULL);
 }
 
@@ -120,10 +123,39 @@ test_budget_across_keys(void **state)
 	flood_free(f);
 }
 
+/*
+ * The defaults leave a calm window alone: local users all call from
+ * 127.0.0.1, so one event may repeat from one address; only past the calm
+ * allowance do the per-key rules count.
+ */
+static void
+test_calm_window_is_written_in_full(void **state)
+{
+	struct flood_limits lim = FLOOD_DEFAULTS;
+	struct flood *f = flood_new(&lim);
+	struct sums c;
+	unsigned i, written = 0;
+
+	(void)state;
+	assert_non_null(f);
+	memset(&c, 0, sizeof(c));
+	for (i = 0; i < lim.calm; i++)
+		assert_true(flood_admit(f, "announce.rung", 0x7f000001U, 0));
+	/* Past calm: this key has had its per_key, so it is counted... */
+	assert_false(flood_admit(f, "announce.rung", 0x7f000001U, 0));
+	/* ...while a new key still gets in full, up to the budget. */
+	for (i = 0; i < 1000; i++)
+		written += flood_admit(f, "invite.left", 0x7f0a0000U + i, 0);
+	assert_int_equal(written, lim.budget - lim.calm);
+	flood_flush(f, 1, 1, collect, &c);
+	assert_int_equal(c.total, 1 + 1000 - (lim.budget - lim.calm));
+	flood_free(f);
+}
+
 static void
 test_too_many_events_share_one_count(void **state)
 {
-	struct flood_limits lim = { 1000, 0, 0, 1 };	/* all counted; 4 slots */
+	struct flood_limits lim = { 1000, 0, 0, 1, 0 };	/* all counted; 4 slots */
 	struct flood *f = flood_new(&lim);
 	static char ev[FLOOD_EVENTS + 8][16];
 	struct sums c;
@@ -210,6 +242,7 @@ main(void)
 		cmocka_unit_test(test_repeats_of_one_key_are_counted),
 		cmocka_unit_test(test_events_compare_by_content),
 		cmocka_unit_test(test_budget_across_keys),
+		cmocka_unit_test(test_calm_window_is_written_in_full),
 		cmocka_unit_test(test_too_many_events_share_one_count),
 		cmocka_unit_test(test_flood_bounded_per_window),
 	};
