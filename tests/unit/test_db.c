@@ -733,6 +733,12 @@ test_parse_time(void **state)
 	    -1);
 	assert_int_equal(db_parse_time("-99999999999999999999d", now, &t, &e),
 	    -1);
+	/* The bound is on N x unit, not on N (found by fuzz_db_ingest). */
+	assert_int_equal(db_parse_time("-0800006761w", now, &t, &e), -1);
+	assert_int_equal(db_parse_time("-5228w", now, &t, &e), 0);
+	assert_int_equal(db_parse_time("-5229w", now, &t, &e), -1);
+	assert_int_equal(db_parse_time("-36600d", now, &t, &e), 0);
+	assert_int_equal(db_parse_time("-36601d", now, &t, &e), -1);
 }
 
 int
