@@ -20,11 +20,12 @@ struct cmd {
 static const struct cmd cmds[] = {
 	{ "acl",        cmd_acl,        "acl compile|check|show|test|diff ..." },
 	{ "simulate",   cmd_simulate,   "simulate USER HOST [--caller NAME] [--policy FILE | --cache FILE] [--talkrc FILE] [--strict] [--json | -q] [--passwd FILE]" },
-	{ "ingest",     cmd_ingest,     "ingest [--journal PATH] [--db PATH]" },
+	{ "ingest",     cmd_ingest,     "ingest [--journal PATH | --from FILE|- [FILE ...]] [--db PATH]" },
 	{ "who-called", cmd_who_called, "who-called [USER] [--since T] [--until T] [--json] [--db PATH] [--journal PATH]" },
 	{ "history",    cmd_history,    "history [USER] [--since T] [--until T] [--json] [--db PATH] [--journal PATH]" },
 	{ "audit",      cmd_audit,      "audit [--since T] [--until T] [--json] [--db PATH] [--journal PATH]" },
 	{ "prune",      cmd_prune,      "prune --older-than DAYS [--db PATH]" },
+	{ "export",     cmd_export,     "export [--since T] [--until T] [--cursor FILE] [--db PATH] [--journal PATH]" },
 };
 
 static void

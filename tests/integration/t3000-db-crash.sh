@@ -51,8 +51,12 @@ is "racing ingests both succeed" "$ra$rb" 00
 ok "final ingest" "$TALKCTL" ingest --journal "$J" --db "$D"
 is "no record lost, none twice" "$(sql "$D" 'SELECT count(*), count(DISTINCT run || seq), min(seq), max(seq) FROM events')" "$total|$total|1|$total"
 is "the offset is the journal's size" "$(sql "$D" 'SELECT off FROM journals')" "$(stat -c %s "$J")"
-is "invitations: one per invite.left" "$(sql "$D" 'SELECT count(*) FROM invitations')" "$(grep -c '"invite.left"' "$J")"
-is "call attempts: one per ring and per denial" "$(sql "$D" 'SELECT count(*) FROM announcements')" "$(grep -cE '"(announce.rung|request.denied)"' "$J")"
+# gen_journal: callers u0..u6 invite callees v0..v2; no attempt is
+# repeated within a minute, so each ring and each denial is one attempt.
+n=0; for u in u0 u1 u2 u3 u4 u5 u6; do n=$((n + $("$TALKCTL" history "$u" --json --db "$D" --journal "$J" | wc -l))); done
+is "invitations: one per invite.left" "$n" "$(grep -c '"invite.left"' "$J")"
+n=0; for u in v0 v1 v2; do n=$((n + $("$TALKCTL" who-called "$u" --json --db "$D" --journal "$J" | wc -l))); done
+is "call attempts: one per ring and per denial" "$n" "$(grep -cE '"(announce.rung|request.denied)"' "$J")"
 is "nothing rejected" "$(sql "$D" 'SELECT count(*) FROM rejects')" 0
 is "database intact" "$(sql "$D" 'PRAGMA integrity_check')" ok
 
