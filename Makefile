@@ -173,6 +173,7 @@ e2e: deps-test $(TEST_BINS)
 # ---- benchmarks (ratios against baselines measured in the same run) --------
 bench: deps-test $(O)/talkd $(TOOL_BIN)
 	bash tests/bench/run.sh
+	$(MAKE) --no-print-directory $(O)/talkctl && bash tests/bench/db-bench.sh
 
 # ---- fuzzing (clang libFuzzer; the library sources are rebuilt with clang) --------
 FO = $(O)/fuzzobj

@@ -25,6 +25,15 @@
 
 #define BUSY_TIMEOUT_MS	5000
 
+/* Word for word as in schema/002-compact.sql. */
+const char db_rec_indexes_sql[] =
+	"CREATE INDEX IF NOT EXISTS rec_callee ON rec (callee, t)"
+	" WHERE callee IS NOT NULL;"
+	"CREATE INDEX IF NOT EXISTS rec_caller ON rec (caller, t)"
+	" WHERE caller IS NOT NULL;";
+const char db_rec_noindexes_sql[] =
+	"DROP INDEX IF EXISTS rec_callee; DROP INDEX IF EXISTS rec_caller;";
+
 void
 db_seterr(struct db_err *err, const char *file, unsigned line, unsigned col,
     const char *fmt, ...)
@@ -308,6 +317,33 @@ set_wal(struct db *d, struct db_err *err)
 	return -1;
 }
 
+/*
+ * A large ingest killed before its end leaves rec without its secondary
+ * indexes (db_ingest.c): build them again.  A no-op when they exist.
+ */
+int
+db_index(struct db *d, struct db_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int n = 0;
+
+	if (sqlite3_prepare_v2(d->h, "SELECT count(*) FROM sqlite_master"
+	    " WHERE type = 'index' AND name IN ('rec_callee', 'rec_caller')",
+	    -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (n == 2)
+		return 0;
+	if (db_exec(d, "BEGIN IMMEDIATE", err) == -1)
+		return -1;
+	if (db_exec(d, db_rec_indexes_sql, err) == -1 ||
+	    db_exec(d, "COMMIT", err) == -1) {
+		sqlite3_exec(d->h, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
 /* talkd_hostname(): this host's name, for records that carry none. */
 static void
 fn_hostname(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -402,8 +438,12 @@ db_open(const char *path, enum db_mode mode, struct db **out,
 		db_seterr(err, path, 0, 0, "out of memory");
 		return -1;
 	}
+	/* One connection per thread: no mutexes; and no memory statistics,
+	 * which take a global mutex per allocation (before the first open
+	 * only: later it is refused, harmlessly). */
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	flags = (mode == DB_WRITE ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY)
-	    | SQLITE_OPEN_NOFOLLOW;
+	    | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX;
 	if (sqlite3_open_v2(path, &d->h, flags, NULL) != SQLITE_OK) {
 		db_seterr(err, path, 0, 0, "%s", d->h ? sqlite3_errmsg(d->h) :
 		    "out of memory");
@@ -425,7 +465,8 @@ db_open(const char *path, enum db_mode mode, struct db **out,
 	}
 	sqlite3_busy_timeout(d->h, BUSY_TIMEOUT_MS);
 	if (db_exec(d, "PRAGMA foreign_keys = ON", err) == -1 ||
-	    db_exec(d, "PRAGMA secure_delete = ON", err) == -1)
+	    db_exec(d, "PRAGMA secure_delete = ON", err) == -1 ||
+	    db_exec(d, "PRAGMA temp_store = MEMORY", err) == -1)
 		goto fail;
 	if (mode == DB_WRITE && sqlite3_db_readonly(d->h, "main") == 1) {
 		db_seterr(err, path, 0, 0, "no write access");
@@ -441,7 +482,8 @@ db_open(const char *path, enum db_mode mode, struct db **out,
 		    db_exec(d, "PRAGMA journal_size_limit = 4194304", err) == -1 ||
 		    db_exec(d, "PRAGMA synchronous = NORMAL", err) == -1 ||
 		    db_exec(d, "PRAGMA cache_size = -65536", err) == -1 ||
-		    db_migrate(d, db_migrations, db_nmigrations, err) == -1)
+		    db_migrate(d, db_migrations, db_nmigrations, err) == -1 ||
+		    db_index(d, err) == -1)
 			goto fail;
 	} else {
 		v = db_schema_version(d);

@@ -16,7 +16,8 @@
 #define DB_DEFAULT_PATH		"/var/lib/talkd/talkd.db"
 #define DB_DEFAULT_JOURNAL	"/var/lib/talkd/journal"
 #define DB_RECORD_MAX		1024	/* journal record, newline included */
-#define DB_BATCH		5000	/* records per ingest transaction */
+#define DB_BATCH		1000	/* records in the first ingest transaction, */
+#define DB_BATCH_MAX		64000	/* doubling up to this many */
 
 struct db;				/* opaque: one SQLite connection */
 struct sqlite3;
@@ -66,7 +67,7 @@ typedef void db_reject_fn(void *arg, const char *path, unsigned long line,
  * Ingest the journal at path: first the unread tails of rotated copies of
  * journals already known (siblings named path.1, path.0, path-*, path.*),
  * then path itself.  batch is the number of records per transaction (0:
- * DB_BATCH).  A missing path is not an error.  Returns 0 or -1.
+ * DB_BATCH, doubling with every transaction up to DB_BATCH_MAX).  A missing path is not an error.  Returns 0 or -1.
  */
 int	db_ingest(struct db *, const char *path, size_t batch, db_reject_fn *,
 	    void *arg, struct db_ingest_stats *, struct db_err *);

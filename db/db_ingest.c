@@ -39,6 +39,7 @@
 
 #define MAX_SIBLINGS	256		/* rotated names looked at per run */
 #define READ_CHUNK	65536
+#define BULK_BYTES	(16 * 1024 * 1024)	/* see ingest_fd */
 
 struct istr {				/* one interned text */
 	char *s;
@@ -59,6 +60,7 @@ struct ingest {
 	void *arg;
 	struct db_ingest_stats *stats;
 	size_t batch;
+	int grow;			/* batch doubles up to DB_BATCH_MAX */
 	int shipped;			/* --from: syslog headers allowed */
 	sqlite3_stmt *insert, *reject, *getoff, *setoff, *str_get, *str_add,
 	    *run_get, *run_add, *run_set, *meta_get, *meta_set;
@@ -513,11 +515,17 @@ take_line(struct ingest *in, sqlite3_int64 jid, const char *name,
 	return store_record(in);
 }
 
+/*
+ * A line reader over pread with a fixed buffer: lines of any length are
+ * framed, but only the first bytes of a long one are kept (it is rejected
+ * by its length anyway).  The data is buf[start .. start + len); it moves
+ * to the front only when a read needs the room.
+ */
 struct reader {
 	int fd;
-	off_t pos;			/* file offset of buf[0] */
+	off_t pos;			/* file offset of buf[start] */
 	char *buf;
-	size_t len, cap;
+	size_t start, len, cap;
 	int eof;
 };
 
@@ -526,8 +534,12 @@ reader_fill(struct reader *r)
 {
 	ssize_t n;
 
+	if (r->start + r->len + READ_CHUNK > r->cap) {
+		memmove(r->buf, r->buf + r->start, r->len);
+		r->start = 0;
+	}
 	do
-		n = pread(r->fd, r->buf + r->len, READ_CHUNK,
+		n = pread(r->fd, r->buf + r->start + r->len, READ_CHUNK,
 		    r->pos + (off_t)r->len);
 	while (n == -1 && errno == EINTR);
 	if (n == -1)
@@ -538,7 +550,7 @@ reader_fill(struct reader *r)
 	return 0;
 }
 
-/* The line at buf[0] does not fit: find its end in the file. */
+/* The line at the start does not fit: find its end in the file. */
 static int
 reader_long(struct reader *r, size_t *len, size_t *adv)
 {
@@ -567,9 +579,9 @@ reader_long(struct reader *r, size_t *len, size_t *adv)
 }
 
 /*
- * Next complete line at buf[0]: *len without the newline, *adv the bytes
- * it takes in the file.  Returns 1, 0 when no complete line is left, -1 on
- * a read error.
+ * Next complete line at reader_at(): *len without the newline, *adv the
+ * bytes it takes in the file.  Returns 1, 0 when no complete line is left,
+ * -1 on a read error.
  */
 static int
 reader_line(struct reader *r, size_t *len, size_t *adv)
@@ -577,8 +589,8 @@ reader_line(struct reader *r, size_t *len, size_t *adv)
 	char *nl;
 
 	for (;;) {
-		if ((nl = memchr(r->buf, '\n', r->len)) != NULL) {
-			*len = (size_t)(nl - r->buf);
+		if ((nl = memchr(r->buf + r->start, '\n', r->len)) != NULL) {
+			*len = (size_t)(nl - (r->buf + r->start));
 			*adv = *len + 1;
 			return 1;
 		}
@@ -591,13 +603,20 @@ reader_line(struct reader *r, size_t *len, size_t *adv)
 	}
 }
 
+static const char *
+reader_at(const struct reader *r)
+{
+	return r->buf + r->start;
+}
+
 static void
 reader_skip(struct reader *r, size_t adv)
 {
-	if (adv >= r->len)
+	if (adv >= r->len) {
+		r->start = 0;
 		r->len = 0;
-	else {
-		memmove(r->buf, r->buf + adv, r->len - adv);
+	} else {
+		r->start += adv;
 		r->len -= adv;
 	}
 	r->pos += (off_t)adv;
@@ -609,18 +628,19 @@ ingest_fd(struct ingest *in, sqlite3_int64 jid, int fd, const char *name)
 {
 	struct reader r = { .fd = fd, .pos = -1 };
 	struct stat sb;
-	sqlite3_int64 off, lines;
+	sqlite3_int64 off, off0, lines;
 	size_t len, adv, nrec;
-	int rc, more = 1, ret = -1;
+	int rc, more = 1, ret = -1, bulk = 0, first = 1;
 
 	/* Nothing new (the common case for a query): no write at all. */
 	sqlite3_bind_int64(in->getoff, 1, jid);
-	if (sqlite3_step(in->getoff) == SQLITE_ROW && fstat(fd, &sb) == 0 &&
-	    sqlite3_column_int64(in->getoff, 0) == (sqlite3_int64)sb.st_size) {
-		sqlite3_reset(in->getoff);
-		return 0;
-	}
+	if (sqlite3_step(in->getoff) != SQLITE_ROW || fstat(fd, &sb) == -1)
+		off0 = 0;
+	else
+		off0 = sqlite3_column_int64(in->getoff, 0);
 	sqlite3_reset(in->getoff);
+	if (off0 == (sqlite3_int64)sb.st_size)
+		return 0;
 	r.cap = 4 * READ_CHUNK;
 	if ((r.buf = malloc(r.cap)) == NULL) {
 		db_seterr(in->err, name, 0, 0, "out of memory");
@@ -632,6 +652,22 @@ ingest_fd(struct ingest *in, sqlite3_int64 jid, int fd, const char *name)
 			rollback(in);
 			goto out;
 		}
+		/*
+		 * A large backlog (at least BULK_BYTES, and at least half as
+		 * many records as are stored): building the secondary indexes
+		 * once at the end is several times cheaper than keeping them
+		 * up to date.  Queries meanwhile are slow, not wrong; a kill
+		 * leaves them to the next db_open.
+		 */
+		if (first && sb.st_size - (off_t)off0 >= BULK_BYTES &&
+		    (sb.st_size - (off_t)off0) / 200 >= in->rid / 2) {
+			if (db_exec(in->d, db_rec_noindexes_sql, in->err) == -1) {
+				rollback(in);
+				goto out;
+			}
+			bulk = 1;
+		}
+		first = 0;
 		/* The offset is read under the write lock: two ingests at
 		 * once take turns and never read the same bytes. */
 		sqlite3_bind_int64(in->getoff, 1, jid);
@@ -655,6 +691,7 @@ ingest_fd(struct ingest *in, sqlite3_int64 jid, int fd, const char *name)
 		}
 		if (r.pos != (off_t)off) {	/* first batch, or a rival */
 			r.pos = (off_t)off;
+			r.start = 0;
 			r.len = 0;
 		}
 		r.eof = 0;
@@ -676,7 +713,7 @@ ingest_fd(struct ingest *in, sqlite3_int64 jid, int fd, const char *name)
 				break;
 			lines++;
 			if (take_line(in, jid, name, (unsigned long)lines,
-			    r.pos, r.buf, len) == -1) {
+			    r.pos, reader_at(&r), len) == -1) {
 				rollback(in);
 				goto out;
 			}
@@ -699,11 +736,15 @@ ingest_fd(struct ingest *in, sqlite3_int64 jid, int fd, const char *name)
 			rollback(in);
 			goto out;
 		}
+		if (in->grow && in->batch < DB_BATCH_MAX)
+			in->batch *= 2;
 	}
 	if (r.eof && r.len > 0)
 		in->stats->pending += r.len;
 	ret = 0;
 out:
+	if (bulk && db_index(in->d, ret == 0 ? in->err : NULL) == -1)
+		ret = -1;
 	free(r.buf);
 	return ret;
 }
@@ -1041,6 +1082,7 @@ ingest_init(struct ingest *in, struct db *d, size_t batch,
 	in->arg = arg;
 	in->stats = stats;
 	in->batch = batch ? batch : DB_BATCH;
+	in->grow = batch == 0;
 	in->data_version = -1;
 	if (db_cached(d, ST_INSERT, insert_sql, &in->insert, err) == -1 ||
 	    db_cached(d, ST_REJECT, reject_sql, &in->reject, err) == -1 ||

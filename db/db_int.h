@@ -34,6 +34,10 @@ int	db_prepare(struct db *, sqlite3_stmt **, const char *sql,
 int	db_cached(struct db *, enum db_stmt, const char *sql, sqlite3_stmt **,
 	    struct db_err *);
 
+/* The secondary indexes of rec, as schema/002-compact.sql creates them. */
+extern const char db_rec_indexes_sql[], db_rec_noindexes_sql[];
+int	db_index(struct db *, struct db_err *);
+
 /* One journal record, parsed (db_rec.c). */
 enum db_rf {
 	RF_RUN, RF_TS, RF_EVENT, RF_TYPE, RF_CALLER, RF_CALLEE, RF_SRC, RF_TTY,

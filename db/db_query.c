@@ -45,35 +45,200 @@
  * Call attempts (talkctl(8), who-called): the ANNOUNCE-side records to a
  * callee (rung, re-rung, duplicate, refused, denied) of one caller from one
  * source address and port in one daemon run, each within CALL_GAP of the
- * previous one, are one attempt.  %s: the callee condition.
+ * previous one, are one attempt.  $COND: the callee condition.
  */
-#define CALL_GAP	"60000000"	/* microseconds: an invitation's life */
+#define CALL_GAP	60000000	/* microseconds: an invitation's life */
+static char *subst(const char *, const char *, const char *);
+
+/* Is w one of the comma-separated words in list? */
+static int
+strstr_word(const char *list, const char *w)
+{
+	size_t n = strlen(w);
+	const char *p = list;
+
+	while ((p = strstr(p, w)) != NULL) {
+		if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+static const char attempt_sql[] =
+	"WITH " KEYS
+	" SELECT r.rid, r.run, r.t, r.ev IN (k.rung, k.rerung), r.ev = k.refused,"
+	"  r.ev = k.denied, r.caller, r.callee, r.addr, r.port, r.tty, r.id,"
+	"  r.answer, r.rule, r.reason, " S("r.type")
+	" FROM rec r, k WHERE $COND"
+	"  AND r.ev IN (k.rung, k.rerung, k.dup, k.refused, k.denied)"
+	" ORDER BY r.run, r.callee, r.caller, r.addr, r.port, r.t, r.seq";
+
+/* One call attempt being gathered (columns of temp.calls). */
+struct attempt {
+	sqlite3_int64 rid, run, caller, callee, addr, port, t0, t1;
+	sqlite3_int64 tty, id, rans, fans, freason, dans, rule, dreason;
+	int rings, nref;
+	char types[64];
+};
+
+static const char calls_new_sql[] =
+	"CREATE TEMP TABLE IF NOT EXISTS calls (rid, run, caller, callee, addr,"
+	" port, t0, t1, rings, nref, tty, id, rans, fans, freason, dans, rule,"
+	" dreason, types); DELETE FROM temp.calls;";
+
+static const char calls_add_sql[] =
+	"INSERT INTO temp.calls VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+	" ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
+
+static void
+bind_null_if(sqlite3_stmt *st, int i, sqlite3_int64 v, int null)
+{
+	if (null)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_int64(st, i, v);
+}
+
+/* -1 (port, id) and 0 (text ids) stand for NULL. */
+static int
+attempt_flush(struct attempt *a, sqlite3_stmt *st)
+{
+	const sqlite3_int64 v[] = { a->rid, a->run, a->caller, a->callee,
+	    a->addr, a->port + 1, a->t0, a->t1, a->rings, a->nref, a->tty,
+	    a->id + 1, a->rans, a->fans, a->freason, a->dans, a->rule,
+	    a->dreason };
+	int i, rc;
+
+	if (a->rid == 0)
+		return SQLITE_DONE;
+	for (i = 0; i < 18; i++) {
+		if (i == 5 || i == 11)		/* port, id: shifted by one */
+			bind_null_if(st, i + 1, v[i] - 1, v[i] == 0);
+		else
+			bind_null_if(st, i + 1, v[i], v[i] == 0 && i != 8 &&
+			    i != 9);		/* rings, nref: 0 is 0 */
+	}
+	if (a->types[0] != '\0')
+		sqlite3_bind_text(st, 19, a->types, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 19);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc;
+}
+
+static sqlite3_int64
+col_id(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? 0 :
+	    sqlite3_column_int64(st, i);
+}
+
+static sqlite3_int64
+max_id(sqlite3_int64 a, sqlite3_int64 b)
+{
+	return a > b ? a : b;
+}
+
+/*
+ * Gather the call attempts into temp.calls: the ANNOUNCE-side records of
+ * one caller to one callee from one address and port in one daemon run,
+ * each within CALL_GAP of the previous one, are one attempt.  The rows
+ * come sorted by that key and time; grouping them here costs a fraction
+ * of what window functions do.
+ */
+static int
+gather_calls(struct db *d, const char *cond, const char *user,
+    struct db_err *err)
+{
+	struct attempt a;
+	sqlite3_stmt *q = NULL, *add = NULL;
+	sqlite3_int64 key[5], t;
+	const char *type;
+	char *sql;
+	int rc, i, ret = -1;
+	size_t tl;
+
+	memset(&a, 0, sizeof(a));
+	if (db_exec(d, calls_new_sql, err) == -1)
+		return -1;
+	if ((sql = subst(attempt_sql, cond, "")) == NULL) {
+		db_seterr(err, NULL, 0, 0, "out of memory");
+		return -1;
+	}
+	rc = db_prepare(d, &q, sql, err);
+	free(sql);
+	if (rc == -1 || db_prepare(d, &add, calls_add_sql, err) == -1)
+		goto out;
+	if (user != NULL)
+		sqlite3_bind_text(q, 1, user, -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		key[0] = col_id(q, 1);
+		key[1] = col_id(q, 7);
+		key[2] = col_id(q, 6);
+		key[3] = col_id(q, 8);
+		key[4] = sqlite3_column_type(q, 9) == SQLITE_NULL ? -1 :
+		    sqlite3_column_int64(q, 9);
+		t = sqlite3_column_int64(q, 2);
+		if (a.rid == 0 || key[0] != a.run || key[1] != a.callee ||
+		    key[2] != a.caller || key[3] != a.addr ||
+		    key[4] != a.port || t - a.t1 > CALL_GAP) {
+			if (attempt_flush(&a, add) != SQLITE_DONE)
+				goto sqlerr;
+			memset(&a, 0, sizeof(a));
+			a.run = key[0];
+			a.callee = key[1];
+			a.caller = key[2];
+			a.addr = key[3];
+			a.port = key[4];
+			a.rid = sqlite3_column_int64(q, 0);
+			a.t0 = t;
+			a.id = -1;
+		}
+		if (sqlite3_column_int64(q, 0) < a.rid)
+			a.rid = sqlite3_column_int64(q, 0);
+		a.t1 = t;
+		a.tty = max_id(a.tty, col_id(q, 10));
+		if (sqlite3_column_type(q, 11) != SQLITE_NULL &&
+		    sqlite3_column_int64(q, 11) > a.id)
+			a.id = sqlite3_column_int64(q, 11);
+		if (sqlite3_column_int(q, 3)) {
+			a.rings++;
+			a.rans = max_id(a.rans, col_id(q, 12));
+		} else if (sqlite3_column_int(q, 4)) {
+			a.nref++;
+			a.fans = max_id(a.fans, col_id(q, 12));
+			a.freason = max_id(a.freason, col_id(q, 14));
+		} else if (sqlite3_column_int(q, 5)) {
+			a.dans = max_id(a.dans, col_id(q, 12));
+			a.rule = max_id(a.rule, col_id(q, 13));
+			a.dreason = max_id(a.dreason, col_id(q, 14));
+			type = (const char *)sqlite3_column_text(q, 15);
+			tl = strlen(a.types);
+			/* The request types denied, each once, in order. */
+			if (type != NULL && !strstr_word(a.types, type)) {
+				i = snprintf(a.types + tl, sizeof(a.types) - tl,
+				    "%s%s", tl ? "," : "", type);
+				if (i < 0 || (size_t)i >= sizeof(a.types) - tl)
+					a.types[tl] = '\0';
+			}
+		}
+	}
+	if (rc != SQLITE_DONE || attempt_flush(&a, add) != SQLITE_DONE)
+		goto sqlerr;
+	ret = 0;
+	goto out;
+sqlerr:
+	db_sqlerr(d, err, "who-called");
+out:
+	sqlite3_finalize(q);
+	sqlite3_finalize(add);
+	return ret;
+}
+
 static const char calls_sql[] =
 	"WITH " KEYS ","
-	" a AS (SELECT r.rid, r.run, r.seq, r.t, r.ev, r.caller, r.callee,"
-	"  r.addr, r.port, r.tty, r.id, r.answer, r.rule, r.reason,"
-	"  " S("r.type") " AS tname"
-	"  FROM rec r, k WHERE $COND"
-	"  AND r.ev IN (k.rung, k.rerung, k.dup, k.refused, k.denied)),"
-	" b AS (SELECT a.*, CASE WHEN a.t - lag(a.t) OVER w <= " CALL_GAP
-	"  THEN 0 ELSE 1 END AS brk FROM a"
-	"  WINDOW w AS (PARTITION BY run, caller, callee, addr, port"
-	"  ORDER BY t, seq)),"
-	" g AS (SELECT b.*, sum(brk) OVER (PARTITION BY run, caller, callee,"
-	"  addr, port ORDER BY t, seq ROWS UNBOUNDED PRECEDING) AS grp FROM b),"
-	" c AS (SELECT min(g.rid) AS rid, g.run, g.caller, g.callee, g.addr,"
-	"  g.port, min(g.t) AS t0, max(g.t) AS t1,"
-	"  sum(g.ev IN (k.rung, k.rerung)) AS rings,"
-	"  sum(g.ev = k.refused) AS nref, max(g.tty) AS tty, max(g.id) AS id,"
-	"  max(CASE WHEN g.ev IN (k.rung, k.rerung) THEN g.answer END) AS rans,"
-	"  max(CASE WHEN g.ev = k.refused THEN g.answer END) AS fans,"
-	"  max(CASE WHEN g.ev = k.refused THEN g.reason END) AS freason,"
-	"  max(CASE WHEN g.ev = k.denied THEN g.answer END) AS dans,"
-	"  max(CASE WHEN g.ev = k.denied THEN g.rule END) AS rule,"
-	"  max(CASE WHEN g.ev = k.denied THEN g.reason END) AS dreason,"
-	"  group_concat(DISTINCT CASE WHEN g.ev = k.denied THEN g.tname END)"
-	"   AS types"
-	"  FROM g, k GROUP BY g.run, g.caller, g.callee, g.addr, g.port, g.grp),"
 	" o AS (SELECT c.*, CASE WHEN c.rings > 0 THEN CASE"
 	"   WHEN EXISTS (SELECT 1 FROM rec h, k WHERE h.callee = c.caller"
 	"    AND h.t BETWEEN c.t0 - 1000000 AND c.t1 + 120000000"
@@ -87,7 +252,7 @@ static const char calls_sql[] =
 	"    THEN 'missed'"
 	"   ELSE 'rung' END"
 	"  WHEN c.nref > 0 THEN 'refused' ELSE 'denied' END AS outcome"
-	"  FROM c WHERE" WINDOW("c.t0") "),"
+	"  FROM temp.calls c WHERE" WINDOW("c.t0") "),"
 	" v AS (SELECT o.rid, o.t0, o.rings, o.id, o.outcome,"
 	"  " S("u.node") " AS node, " S("o.caller") " AS caller,"
 	"  " S("o.callee") " AS callee,"
@@ -128,8 +293,9 @@ static const char who_json[] =
 /*
  * Invitations (history): each invite.left that is not a refresh, and each
  * invite.refused; its end is the first invite.deleted or LEAVE_INVITE
- * invite.expired of the same run and id after it, its lookup the first
- * lookup.hit of that id before the end.  %s: the user condition.
+ * invite.expired of the same run, id and callee after it, its lookup the
+ * first lookup.hit of that id by the callee (a record whose callee is the
+ * inviter) before the end.  $COND: the user condition.
  */
 static const char inv_sql[] =
 	"WITH " KEYS ","
@@ -138,19 +304,21 @@ static const char inv_sql[] =
 	"  AND r.ev IN (k.lft, k.irefused) AND r.new IS NOT 0 AND" WINDOW("r.t")
 	"  ),"
 	" e AS (SELECT i.*, CASE WHEN i.ev = k.lft THEN (SELECT x.rid FROM"
-	"  rec x WHERE x.run = i.run AND x.id = i.id AND x.t >= i.t"
-	"  AND (x.ev = k.deleted OR (x.ev = k.expired AND x.type IS NOT"
-	"  k.announce)) ORDER BY x.t, x.seq LIMIT 1) END AS end_rid FROM i, k),"
+	"  rec x WHERE x.callee = i.callee AND x.t >= i.t AND x.run = i.run"
+	"  AND x.id = i.id AND (x.ev = k.deleted OR (x.ev = k.expired AND"
+	"  x.type IS NOT k.announce)) ORDER BY x.t, x.seq LIMIT 1) END AS end_rid"
+	"  FROM i, k),"
 	" f AS (SELECT e.*, en.t AS end_t, " S("en.ev") " AS ending,"
-	"  (SELECT x.rid FROM rec x, k WHERE x.run = e.run AND x.id = e.id"
-	"   AND x.ev = k.hit AND x.t >= e.t AND x.t <= coalesce(en.t, 1e18)"
-	"   ORDER BY x.t, x.seq LIMIT 1) AS hit_rid,"
-	"  (SELECT count(*) FROM rec x, k WHERE x.run = e.run AND x.id = e.id"
-	"   AND x.ev = k.hit AND x.t >= e.t AND x.t <= coalesce(en.t, 1e18))"
-	"   AS lookups,"
-	"  (SELECT count(*) FROM rec x, k WHERE x.run = e.run AND x.id = e.id"
-	"   AND x.ev = k.lft AND x.new IS 0 AND x.t >= e.t"
-	"   AND x.t <= coalesce(en.t, 1e18)) AS refreshes"
+	"  (SELECT x.rid FROM rec x, k WHERE x.callee = e.caller"
+	"   AND x.t >= e.t AND x.t <= coalesce(en.t, 1e18) AND x.run = e.run"
+	"   AND x.id = e.id AND x.ev = k.hit ORDER BY x.t, x.seq LIMIT 1)"
+	"   AS hit_rid,"
+	"  (SELECT count(*) FROM rec x, k WHERE x.callee = e.caller"
+	"   AND x.t >= e.t AND x.t <= coalesce(en.t, 1e18) AND x.run = e.run"
+	"   AND x.id = e.id AND x.ev = k.hit) AS lookups,"
+	"  (SELECT count(*) FROM rec x, k WHERE x.callee = e.callee"
+	"   AND x.t >= e.t AND x.t <= coalesce(en.t, 1e18) AND x.run = e.run"
+	"   AND x.id = e.id AND x.ev = k.lft AND x.new IS 0) AS refreshes"
 	"  FROM e LEFT JOIN rec en ON en.rid = e.end_rid),"
 	" v AS (SELECT f.rid, f.t, f.id, f.refreshes, f.lookups,"
 	"  h.t AS lookup_t, " S("h.caller") " AS lookup_by,"
@@ -348,8 +516,10 @@ int
 db_who_called(struct db *d, const struct db_filter *f, db_row_fn *fn,
     void *arg, struct db_err *err)
 {
-	return run_query(d, calls_sql, f->user ? "r.callee = " USER :
-	    "r.callee IS NOT NULL", f->json ? who_json : who_human,
+	if (gather_calls(d, f->user ? "r.callee = " USER :
+	    "r.callee IS NOT NULL", f->user, err) == -1)
+		return -1;
+	return run_query(d, calls_sql, "", f->json ? who_json : who_human,
 	    f->json ? " 'host', node," : " node AS HOST,", f, fn, arg, err);
 }
 

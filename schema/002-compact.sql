@@ -68,10 +68,13 @@ CREATE TABLE rec (
 	new	INTEGER,
 	extra	TEXT			-- unknown keys, a JSON object
 );
+-- The two secondary indexes serve who-called and history (every lookup
+-- of a related record goes through the callee's or the caller's records);
+-- a large ingest drops them and builds them again at its end (db_ingest.c;
+-- db_open builds them if a kill left them missing).
 CREATE UNIQUE INDEX rec_run_seq ON rec (run, seq);
 CREATE INDEX rec_callee ON rec (callee, t) WHERE callee IS NOT NULL;
 CREATE INDEX rec_caller ON rec (caller, t) WHERE caller IS NOT NULL;
-CREATE INDEX rec_run_id ON rec (run, id) WHERE id IS NOT NULL;
 
 CREATE TABLE meta (
 	k	TEXT PRIMARY KEY,
