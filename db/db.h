@@ -126,10 +126,11 @@ struct db_prune_stats {
 };
 /*
  * Forget everything older than cutoff (epoch seconds): in the database
- * (then VACUUM) and in every journal file it was read from (db_prune.c).
+ * (then VACUUM) and in every journal file it was read from, and those of
+ * journal (NULL: none more) and their rotations (db_prune.c).
  */
-int	db_prune(struct db *, double cutoff, struct db_prune_stats *,
-	    struct db_err *);
+int	db_prune(struct db *, double cutoff, const char *journal,
+	    struct db_prune_stats *, struct db_err *);
 
 /*
  * Time arguments: "now", "today", "yesterday", "-30s", "-30m", "-1h",

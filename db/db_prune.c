@@ -301,8 +301,8 @@ prune_journal(struct db *d, sqlite3_stmt *st, const char *path,
 }
 
 int
-db_prune(struct db *d, double cutoff, struct db_prune_stats *ps,
-    struct db_err *err)
+db_prune(struct db *d, double cutoff, const char *journal,
+    struct db_prune_stats *ps, struct db_err *err)
 {
 	sqlite3_stmt *st = NULL, *paths = NULL;
 	int rc, ret = -1;
@@ -312,9 +312,11 @@ db_prune(struct db *d, double cutoff, struct db_prune_stats *ps,
 		return -1;
 	if (db_prepare(d, &st, "SELECT pruned FROM runs WHERE run = ?2 AND"
 	    " node = (SELECT id FROM strs WHERE s = ?1)", err) == -1 ||
-	    db_prepare(d, &paths, "SELECT DISTINCT path FROM journals WHERE"
-	    " path <> '-'", err) == -1)
+	    db_prepare(d, &paths, "SELECT path FROM journals WHERE path <> '-'"
+	    " UNION SELECT ?1 WHERE ?1 IS NOT NULL", err) == -1)
 		goto out;
+	if (journal != NULL)
+		sqlite3_bind_text(paths, 1, journal, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(paths)) == SQLITE_ROW)
 		if (prune_journal(d, st, (const char *)sqlite3_column_text(paths,
 		    0), ps, err) == -1)

@@ -38,6 +38,7 @@ struct opts {
 	long days;
 	int has_days;
 	int paths_given;		/* --db, --journal or their variables */
+	int journal_given;		/* --journal or TALKD_JOURNAL */
 };
 
 /* Copy s with every byte outside printable ASCII (and \) as \xNN. */
@@ -134,7 +135,7 @@ usage_to(FILE *f, const char *cmd)
 		" [--db PATH] [--journal PATH]" },
 	    { "audit", "audit [--since T] [--until T] [--json] [--db PATH]"
 		" [--journal PATH]" },
-	    { "prune", "prune --older-than DAYS [--db PATH]" },
+	    { "prune", "prune --older-than DAYS [--db PATH] [--journal PATH]" },
 	};
 	size_t i;
 
@@ -182,7 +183,7 @@ parse_opts(int argc, char **argv, int allow, struct opts *o)
 	if (o->journal == NULL || o->journal[0] == '\0')
 		o->journal = DB_DEFAULT_JOURNAL;
 	else if (allow & O_JOURNAL)
-		o->paths_given = 1;
+		o->paths_given = o->journal_given = 1;
 	optind = 0;			/* glibc: full re-initialisation */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
@@ -195,7 +196,7 @@ parse_opts(int argc, char **argv, int allow, struct opts *o)
 			if (!(allow & O_JOURNAL))
 				goto bad;
 			o->journal = optarg;
-			o->paths_given = 1;
+			o->paths_given = o->journal_given = 1;
 			break;
 		case 'S':
 		case 'U':
@@ -611,7 +612,8 @@ cmd_prune(int argc, char **argv)
 	double cutoff;
 	int rc;
 
-	if ((rc = opts_exit(parse_opts(argc, argv, O_DAYS, &o))) != -1)
+	if ((rc = opts_exit(parse_opts(argc, argv, O_DAYS | O_JOURNAL, &o))) !=
+	    -1)
 		return rc;
 	if (getuid() != 0 && access(o.db, W_OK) != 0) {
 		warnx_esc(o.cmd, "needs root or write access to the database",
@@ -623,7 +625,7 @@ cmd_prune(int argc, char **argv)
 		return TC_FAIL;
 	}
 	cutoff = (double)time(NULL) - (double)o.days * 86400.0;
-	rc = db_prune(d, cutoff, &ps, &e);
+	rc = db_prune(d, cutoff, o.journal_given ? o.journal : NULL, &ps, &e);
 	if (rc == -1)
 		print_err(o.cmd, &e);
 	else

@@ -24,7 +24,7 @@ static const struct cmd cmds[] = {
 	{ "who-called", cmd_who_called, "who-called [USER] [--since T] [--until T] [--json] [--db PATH] [--journal PATH]" },
 	{ "history",    cmd_history,    "history [USER] [--since T] [--until T] [--json] [--db PATH] [--journal PATH]" },
 	{ "audit",      cmd_audit,      "audit [--since T] [--until T] [--json] [--db PATH] [--journal PATH]" },
-	{ "prune",      cmd_prune,      "prune --older-than DAYS [--db PATH]" },
+	{ "prune",      cmd_prune,      "prune --older-than DAYS [--db PATH] [--journal PATH]" },
 	{ "export",     cmd_export,     "export [--since T] [--until T] [--cursor FILE] [--db PATH] [--journal PATH]" },
 };
 

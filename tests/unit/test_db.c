@@ -666,7 +666,7 @@ test_prune(void **state)
 	loaded(f);
 	assert_int_equal(db_parse_time("2026-11-23T06:20:00Z", 0, &cut, &e),
 	    0);
-	assert_int_equal(db_prune(f->d, cut, &ps, &e), 0);
+	assert_int_equal(db_prune(f->d, cut, NULL, &ps, &e), 0);
 	assert_int_equal(ps.events, 14);
 	assert_int_equal(q1(f->d, "SELECT count(*) FROM events"), 10);
 	assert_int_equal(q1(f->d, "SELECT min(seq) FROM events"), 15);
