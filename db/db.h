@@ -117,6 +117,15 @@ int	db_audit(struct db *, const struct db_filter *, db_row_fn *, void *,
 int	db_export(struct db *, const struct db_filter *, long long after,
 	    db_row_fn *, void *, struct db_err *);
 
+/*
+ * The distinct recorded (caller, callee, source address) of call attempts
+ * (ANNOUNCEs and denied requests): columns caller, callee, addr (without
+ * port; may be a /24 or empty), n, last (epoch seconds).  since/until
+ * apply; user does not.
+ */
+int	db_call_triples(struct db *, const struct db_filter *, db_row_fn *,
+	    void *, struct db_err *);
+
 /* Does the database hold records of more than one host? */
 int	db_many_hosts(struct db *);
 

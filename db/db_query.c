@@ -549,19 +549,51 @@ static const char export_sql[] =
 	" WHERE rid > ?4 AND (?2 IS NULL OR t >= ?2) AND (?3 IS NULL OR t < ?3)"
 	" ORDER BY rid";
 
-int
-db_export(struct db *d, const struct db_filter *f, long long after,
-    db_row_fn *fn, void *arg, struct db_err *err)
+/* sql over every record (no user), ?4 = after. */
+static int
+run_all(struct db *d, const char *sql, long long after,
+    const struct db_filter *f, db_row_fn *fn, void *arg, struct db_err *err)
 {
 	struct db_filter nf = *f;
 	sqlite3_stmt *st = NULL;
 	int rc;
 
 	nf.user = NULL;
-	if (db_prepare(d, &st, export_sql, err) == -1)
+	if (db_prepare(d, &st, sql, err) == -1)
 		return -1;
-	sqlite3_bind_int64(st, 4, after);
+	if (sqlite3_bind_parameter_count(st) >= 4)
+		sqlite3_bind_int64(st, 4, after);
 	rc = run_stmt(d, st, &nf, fn, arg, err);
 	sqlite3_finalize(st);
 	return rc;
+}
+
+int
+db_export(struct db *d, const struct db_filter *f, long long after,
+    db_row_fn *fn, void *arg, struct db_err *err)
+{
+	return run_all(d, export_sql, after, f, fn, arg, err);
+}
+
+/*
+ * The distinct (caller, callee, source address) of the recorded call
+ * attempts (the requests the ACL decides: ANNOUNCEs rung, re-rung,
+ * refused, and every denied request), with how often and when last:
+ * columns caller, callee, addr, n, last (epoch seconds).  The filter's
+ * since/until apply.
+ */
+static const char triples_sql[] =
+	"WITH " KEYS
+	" SELECT " S("r.caller") " AS caller, " S("r.callee") " AS callee,"
+	" " S("r.addr") " AS addr, count(*) AS n, max(r.t) / 1000000 AS last"
+	" FROM rec r, k WHERE r.ev IN (k.rung, k.rerung, k.dup, k.refused,"
+	" k.denied) AND r.caller IS NOT NULL AND r.callee IS NOT NULL AND"
+	WINDOW("r.t") " GROUP BY r.caller, r.callee, r.addr"
+	" ORDER BY 2, 1, 3";
+
+int
+db_call_triples(struct db *d, const struct db_filter *f, db_row_fn *fn,
+    void *arg, struct db_err *err)
+{
+	return run_all(d, triples_sql, 0, f, fn, arg, err);
 }
