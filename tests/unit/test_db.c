@@ -623,6 +623,84 @@ test_history_lifecycle(void **state)
 	free(r);
 }
 
+/*
+ * The record parser through ingest and audit --json: escapes decoded and
+ * written back as the daemon writes them, unknown keys (nested too) kept
+ * verbatim, and what is not strict JSON or has a wrongly typed known key
+ * rejected with a reason.
+ */
+static void
+test_record_parser(void **state)
+{
+	static const char *const good[] = {
+		"{\"v\":1,\"run\":\"p\",\"seq\":1,\"ts\":\"2026-11-23T06:00:00.5Z\","
+		    "\"event\":\"x\",\"caller\":\"\\u00e9\\ud83d\\ude00\\\"\","
+		    "\"extra\":{\"a\":[1,2.5e3,null,true]}}",
+		"{ \"v\" : 1 , \"run\":\"p\",\"seq\":2,\"ts\":\"2026-11-23 06:00\","
+		    "\"event\":\"x\",\"caller\":null,\"later\":\"k\"} ",
+	};
+	static const char *const bad[] = {
+		"{\"v\":1,\"run\":\"p\",\"seq\":3,\"ts\":\"2026-11-23\","
+		    "\"event\":\"x\",\"caller\":\"a\\u0000b\"}",
+		"{\"v\":1,\"run\":\"p\",\"seq\":4,\"ts\":\"2026-11-23\","
+		    "\"event\":\"x\",\"caller\":\"\\ud83d\"}",
+		"{\"v\":1,\"run\":\"p\",\"seq\":5,\"ts\":\"2026-11-23\","
+		    "\"event\":\"x\",\"id\":1.5}",
+		"{\"v\":1,\"run\":\"p\",\"seq\":6,\"ts\":\"2026-11-23\","
+		    "\"event\":\"x\"} x",
+		"{\"v\":1,\"run\":\"p\",\"seq\":07,\"ts\":\"2026-11-23\","
+		    "\"event\":\"x\"}",
+		"{\"v\":1,\"run\":\"p\",\"seq\":8,\"ts\":\"2026-02-30\","
+		    "\"event\":\"x\"}",
+		"{\"v\":1,\"run\":\"p\",\"seq\":9,\"ts\":\"2026-11-23\","
+		    "\"event\":\"x\",\"node\":\"\"}",
+	};
+	static const char *const why[] = {
+		"not JSON", "not JSON", "bad \"id\"", "not JSON", "not JSON",
+		"missing or bad \"ts\"", "bad \"node\"",
+	};
+	struct fx *f = *state;
+	struct db_ingest_stats st;
+	struct db_filter flt = { .json = 1 };
+	struct rows *r = calloc(1, sizeof(*r));
+	struct rej rj = { 0 };
+	struct db_err e;
+	char buf[256];
+	size_t i;
+
+	assert_non_null(r);
+	open_db(f);
+	for (i = 0; i < 2; i++) {
+		write_file(f->jpath, i == 0 ? "w" : "a", good[i]);
+		write_file(f->jpath, "a", "\n");
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_file(f->jpath, "a", bad[i]);
+		write_file(f->jpath, "a", "\n");
+	}
+	ingest(f, &st, &rj);
+	assert_int_equal(st.records, 2);
+	assert_int_equal(st.rejects, sizeof(bad) / sizeof(bad[0]));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_string_equal(rj.reason[i], why[i]);
+	/* UTF-8 inside, the code point (a surrogate pair above U+FFFF). */
+	assert_string_equal(qt(f->d, "SELECT caller FROM events WHERE seq = 1",
+	    buf, sizeof(buf)), "\xc3\xa9\xf0\x9f\x98\x80\"");
+	assert_int_equal(q1(f->d, "SELECT t FROM rec WHERE seq = 1"),
+	    1795413600500000LL);
+	assert_int_equal(db_audit(f->d, &flt, on_row, r, &e), 0);
+	assert_int_equal(r->n, 2);
+	/* In time order: seq 2 is half a second earlier. */
+	assert_string_equal(r->row[1], "{\"v\":1,\"run\":\"p\",\"seq\":1,"
+	    "\"ts\":\"2026-11-23T06:00:00.500000Z\",\"event\":\"x\","
+	    "\"caller\":\"\\u00e9\\ud83d\\ude00\\\"\","
+	    "\"extra\":{\"a\":[1,2.5e3,null,true]}}");
+	assert_string_equal(r->row[0], "{\"v\":1,\"run\":\"p\",\"seq\":2,"
+	    "\"ts\":\"2026-11-23T06:00:00.000000Z\",\"event\":\"x\","
+	    "\"later\":\"k\"}");
+	free(r);
+}
+
 static void
 test_audit_order_and_raw_json(void **state)
 {
@@ -784,6 +862,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_audit_order_and_raw_json,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_parser, setup,
+		    teardown),
 		cmocka_unit_test(test_parse_time),
 	};
 	const char *src = getenv("TALKD_SRCDIR");
