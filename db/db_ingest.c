@@ -502,10 +502,12 @@ static int
 take_line(struct ingest *in, sqlite3_int64 jid, const char *name,
     unsigned long lineno, off_t off, const char *line, size_t len)
 {
-	const char *reason, *p = line;
+	const char *reason, *p = NULL;
 	char why[64];
 
-	if (in->shipped && len > 0 && (p = db_rec_start(line, len)) == NULL)
+	if (in->shipped)
+		p = db_rec_start(line, len);
+	if (p == NULL)
 		p = line;
 	reason = db_rec_parse(p, len - (size_t)(p - line), &in->rec, why,
 	    sizeof(why));

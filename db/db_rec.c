@@ -337,12 +337,19 @@ db_parse_ts(const char *s, size_t len, long long *us)
 	y = num(s, 4);
 	mo = num(s + 5, 2);
 	d = num(s + 8, 2);
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 ||
+	    d > mdays[mo - 1] + (mo == 2 && is_leap(y)))
+		return -1;
 	if (len >= 16 && (s[10] == 'T' || s[10] == ' ') && s[13] == ':') {
 		h = num(s + 11, 2);
 		mi = num(s + 14, 2);
+		if (h < 0 || h > 23 || mi < 0 || mi > 59)
+			return -1;
 		i = 16;
 		if (len >= 19 && s[16] == ':') {
 			sec = num(s + 17, 2);
+			if (sec < 0 || sec > 59)
+				return -1;
 			i = 19;
 			if (i < len && s[i] == '.') {
 				if (++i >= len || s[i] < '0' || s[i] > '9')
@@ -357,10 +364,6 @@ db_parse_ts(const char *s, size_t len, long long *us)
 			}
 		}
 	}
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 ||
-	    mi < 0 || mi > 59 || sec < 0 || sec > 59 ||
-	    d > mdays[mo - 1] + (mo == 2 && is_leap(y)))
-		return -1;
 	if (i < len && s[i] == 'Z')
 		i++;
 	if (i != len)
@@ -554,23 +557,22 @@ db_rec_parse(const char *line, size_t len, struct db_rec *r, char *why,
 const char *
 db_rec_start(const char *line, size_t len)
 {
-	const char *b, *p;
+	const char *b;
+	size_t i;
 
 	if (len == 0 || line[0] == '{')
 		return line;
 	if ((b = memchr(line, '{', len)) == NULL)
 		return NULL;
-	p = b;
-	while (p > line && p[-1] == ' ')
-		p--;
-	if (p - line >= 5 && memcmp(p - 5, "@cee:", 5) == 0) {
-		p -= 5;
-		while (p > line && p[-1] == ' ')
-			p--;
-		if (p == line)
+	i = (size_t)(b - line);		/* the header is line[0 .. i) */
+	while (i > 0 && line[i - 1] == ' ')
+		i--;
+	if (i >= 5 && memcmp(line + i - 5, "@cee:", 5) == 0) {
+		i -= 5;
+		while (i > 0 && line[i - 1] == ' ')
+			i--;
+		if (i == 0)
 			return b;
 	}
-	if (p - line >= 2 && p[-1] == ':')
-		return b;
-	return NULL;
+	return i >= 2 && line[i - 1] == ':' ? b : NULL;
 }

@@ -641,7 +641,6 @@ print_change(const char *callee, const char *caller, uint32_t addr,
 struct replay {
 	struct acl *old, *new;
 	size_t total, changed, opened, skipped;
-	int failed;
 };
 
 static int
@@ -697,7 +696,7 @@ static int
 diff_history(struct acl *old, struct acl *new, const char *dbpath,
     const struct db_filter *f, int fail_new)
 {
-	struct replay r = { old, new, 0, 0, 0, 0, 0 };
+	struct replay r = { old, new, 0, 0, 0, 0 };
 	struct db_err e;
 	struct db *d = NULL;
 
