@@ -102,7 +102,7 @@ put_utf8(struct pstate *s, unsigned c)
 static int
 parse_string(struct pstate *s, int decode, const char **out, size_t *len)
 {
-	const char *start;
+	const char *start, *q;
 	unsigned c, lo;
 
 	if (s->p >= s->end || *s->p != '"')
@@ -110,18 +110,23 @@ parse_string(struct pstate *s, int decode, const char **out, size_t *len)
 	s->p++;
 	start = s->o;
 	while (s->p < s->end && *s->p != '"') {
+		/* A run of plain bytes, copied at once. */
+		for (q = s->p; q < s->end && *q != '"' && *q != '\\' &&
+		    (unsigned char)*q >= 0x20; q++)
+			;
+		if (q > s->p) {
+			if (decode) {
+				if (s->oend - s->o < q - s->p)
+					return -1;
+				memcpy(s->o, s->p, (size_t)(q - s->p));
+				s->o += q - s->p;
+			}
+			s->p = q;
+			continue;
+		}
 		c = (unsigned char)*s->p;
 		if (c < 0x20)
 			return -1;
-		if (c != '\\') {
-			if (decode) {
-				if (s->o >= s->oend)
-					return -1;
-				*s->o++ = (char)c;
-			}
-			s->p++;
-			continue;
-		}
 		if (++s->p >= s->end)
 			return -1;
 		switch (*s->p++) {
