@@ -53,6 +53,18 @@ struct irun {				/* one (node, run) touched */
 	int has_min, dirty;
 };
 
+#define MULTI		16		/* records per INSERT statement */
+#define NCOL		20		/* values per record */
+
+/* A record waiting for its INSERT: its values, 0 in null[] or not. */
+struct pending {
+	sqlite3_int64 v[NCOL];
+	unsigned char null[NCOL];
+	char *extra;			/* col 20, or NULL */
+	size_t extralen;
+	char extrabuf[DB_RECORD_MAX];
+};
+
 struct ingest {
 	struct db *d;
 	struct db_err *err;
@@ -69,6 +81,10 @@ struct ingest {
 	struct irun *runs;
 	size_t nrun, nrun_cap, lastrun;
 	sqlite3_int64 rid;		/* last rid handed out */
+	sqlite3_stmt *insert_multi;	/* MULTI records at once */
+	struct pending pend[MULTI];	/* records of pend_run not inserted yet */
+	size_t npend;
+	struct irun *pend_run;
 	int data_version;
 	struct db_rec rec;
 };
@@ -78,6 +94,34 @@ static const char insert_sql[] =
 	" port, tty, id, answer, type, rule, reason, count, host, msg, new,"
 	" extra) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
 	" ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
+
+/* insert_sql with MULTI value lists, made once (db_ingest_init). */
+static char insert_multi_sql[sizeof(insert_sql) + MULTI * 8 * NCOL];
+
+static void
+make_multi_sql(void)
+{
+	char *o = insert_multi_sql;
+	const char *v = strstr(insert_sql, " VALUES ");
+	size_t n = (size_t)(v - insert_sql) + 8;
+	int i, j, k;
+
+	if (insert_multi_sql[0] != '\0')
+		return;
+	memcpy(o, insert_sql, n);
+	o += n;
+	for (i = 0; i < MULTI; i++) {
+		*o++ = i ? ',' : '(';
+		if (i)
+			*o++ = '(';
+		for (j = 1; j <= NCOL; j++) {
+			k = snprintf(o, 12, "?%d%s", i * NCOL + j,
+			    j < NCOL ? "," : ")");
+			o += k;
+		}
+	}
+	*o = '\0';
+}
 
 static const char reject_sql[] =
 	"INSERT OR IGNORE INTO rejects (journal, line, off, len, reason, raw, t)"
@@ -134,6 +178,8 @@ forget_caches(struct ingest *in)
 	free(in->runs);
 	in->runs = NULL;
 	in->nrun = in->nrun_cap = in->lastrun = 0;
+	in->npend = 0;
+	in->pend_run = NULL;
 }
 
 static int
@@ -275,6 +321,8 @@ oom:
 	return NULL;
 }
 
+static int flush_pending(struct ingest *);
+
 /* Start a batch: the write lock, then fresh caches if anyone wrote. */
 static int
 batch_begin(struct ingest *in)
@@ -309,6 +357,8 @@ batch_flush(struct ingest *in)
 	size_t i;
 	int rc;
 
+	if (flush_pending(in) == -1)
+		return -1;
 	for (i = 0; i < in->nrun; i++) {
 		r = &in->runs[i];
 		if (!r->dirty)
@@ -377,22 +427,97 @@ split_src(const char *s, size_t len, size_t *alen)
 	return (int)port;
 }
 
-/* Record columns 5..18 of rec that are interned texts, in bind order. */
-static const int col_field[] = {
-	[5] = RF_EVENT, [6] = RF_CALLER, [7] = RF_CALLEE, [10] = RF_TTY,
-	[12] = RF_ANSWER, [13] = RF_TYPE, [14] = RF_RULE, [15] = RF_REASON,
-	[17] = RF_HOST, [18] = RF_MSG,
+/* Bind pending record p as values 1 + off .. NCOL + off of st. */
+static void
+bind_pending(sqlite3_stmt *st, int off, const struct pending *p)
+{
+	int i;
+
+	for (i = 0; i < NCOL - 1; i++) {
+		if (p->null[i])
+			sqlite3_bind_null(st, off + i + 1);
+		else
+			sqlite3_bind_int64(st, off + i + 1, p->v[i]);
+	}
+	if (p->extra != NULL)
+		sqlite3_bind_text(st, off + NCOL, p->extra, (int)p->extralen,
+		    SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, off + NCOL);
+}
+
+/*
+ * Insert the pending records, MULTI at once when there are that many.
+ * OR IGNORE drops duplicates; they only leave a gap in rid, which only
+ * has to grow.  All pending records are of one run.
+ */
+static int
+flush_pending(struct ingest *in)
+{
+	struct irun *ru = in->pend_run;
+	sqlite3_stmt *st;
+	size_t i, n = in->npend, stored = 0;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	in->npend = 0;
+	if (n == MULTI) {
+		st = in->insert_multi;
+		for (i = 0; i < n; i++)
+			bind_pending(st, (int)i * NCOL, &in->pend[i]);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			goto fail;
+		stored = (size_t)sqlite3_changes(in->d->h);
+	} else {
+		for (i = 0; i < n; i++) {
+			bind_pending(in->insert, 0, &in->pend[i]);
+			rc = sqlite3_step(in->insert);
+			sqlite3_reset(in->insert);
+			if (rc != SQLITE_DONE)
+				goto fail;
+			stored += (size_t)sqlite3_changes(in->d->h);
+		}
+	}
+	in->rid += (sqlite3_int64)n;
+	in->stats->records += stored;
+	in->stats->duplicates += n - stored;
+	if (stored > 0) {
+		/* The duplicates are stored records: inside [min, max]. */
+		for (i = 0; i < n; i++) {
+			if (!ru->has_min || in->pend[i].v[2] < ru->min)
+				ru->min = in->pend[i].v[2];
+			if (!ru->has_min || in->pend[i].v[2] > ru->max)
+				ru->max = in->pend[i].v[2];
+			ru->has_min = 1;
+		}
+		ru->n += (sqlite3_int64)stored;
+		ru->dirty = 1;
+	}
+	return 0;
+fail:
+	db_sqlerr(in->d, in->err, "insert record");
+	return -1;
+}
+
+/* Column of each interned text field, 0-based (col_field[i] for i + 1). */
+static const int col_field[NCOL] = {
+	[4] = RF_EVENT, [5] = RF_CALLER, [6] = RF_CALLEE, [9] = RF_TTY,
+	[11] = RF_ANSWER, [12] = RF_TYPE, [13] = RF_RULE, [14] = RF_REASON,
+	[16] = RF_HOST, [17] = RF_MSG,
 };
 
 static int
 store_record(struct ingest *in)
 {
 	struct db_rec *r = &in->rec;
-	sqlite3_stmt *st = in->insert;
+	struct pending *p;
 	struct irun *ru;
 	sqlite3_int64 id;
 	size_t alen;
-	int i, port, rc;
+	int i, port;
 
 	ru = find_run(in, r->s[RF_NODE] ? r->s[RF_NODE] : in->d->node,
 	    r->s[RF_RUN]);
@@ -402,71 +527,56 @@ store_record(struct ingest *in)
 		in->stats->forgotten++;
 		return 0;
 	}
-	sqlite3_bind_int64(st, 1, in->rid + 1);
-	sqlite3_bind_int64(st, 2, ru->id);
-	sqlite3_bind_int64(st, 3, r->seq);
-	sqlite3_bind_int64(st, 4, r->t_us);
-	for (i = 5; i <= 18; i++) {
-		if (col_field[i] == 0)
+	if ((ru != in->pend_run || in->npend == MULTI) &&
+	    flush_pending(in) == -1)
+		return -1;
+	in->pend_run = ru;
+	p = &in->pend[in->npend];
+	memset(p->null, 1, sizeof(p->null));
+	p->v[0] = in->rid + (sqlite3_int64)in->npend + 1;
+	p->v[1] = ru->id;
+	p->v[2] = r->seq;
+	p->v[3] = r->t_us;
+	p->null[0] = p->null[1] = p->null[2] = p->null[3] = 0;
+	for (i = 4; i < NCOL; i++) {
+		if (col_field[i] == 0 || r->s[col_field[i]] == NULL)
 			continue;
-		if (r->s[col_field[i]] == NULL) {
-			sqlite3_bind_null(st, i);
-			continue;
-		}
 		if ((id = intern(in, r->s[col_field[i]],
 		    r->slen[col_field[i]])) == -1)
 			return -1;
-		sqlite3_bind_int64(st, i, id);
+		p->v[i] = id;
+		p->null[i] = 0;
 	}
 	if (r->s[RF_SRC] != NULL) {
 		port = split_src(r->s[RF_SRC], r->slen[RF_SRC], &alen);
 		if ((id = intern(in, r->s[RF_SRC], alen)) == -1)
 			return -1;
-		sqlite3_bind_int64(st, 8, id);
-		if (port >= 0)
-			sqlite3_bind_int(st, 9, port);
-		else
-			sqlite3_bind_null(st, 9);
-	} else {
-		sqlite3_bind_null(st, 8);
-		sqlite3_bind_null(st, 9);
+		p->v[7] = id;
+		p->null[7] = 0;
+		if (port >= 0) {
+			p->v[8] = port;
+			p->null[8] = 0;
+		}
 	}
-	if (r->has_id)
-		sqlite3_bind_int64(st, 11, r->id);
-	else
-		sqlite3_bind_null(st, 11);
-	if (r->has_count)
-		sqlite3_bind_int64(st, 16, r->count);
-	else
-		sqlite3_bind_null(st, 16);
-	if (r->isnew >= 0)
-		sqlite3_bind_int(st, 19, r->isnew);
-	else
-		sqlite3_bind_null(st, 19);
-	if (r->extra != NULL)
-		sqlite3_bind_text(st, 20, r->extra, (int)r->extralen,
-		    SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 20);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		db_sqlerr(in->d, in->err, "insert record");
-		return -1;
+	if (r->has_id) {
+		p->v[10] = r->id;
+		p->null[10] = 0;
 	}
-	if (sqlite3_changes(in->d->h) == 0) {
-		in->stats->duplicates++;
-		return 0;
+	if (r->has_count) {
+		p->v[15] = r->count;
+		p->null[15] = 0;
 	}
-	in->rid++;
-	in->stats->records++;
-	if (!ru->has_min || r->seq < ru->min)
-		ru->min = r->seq;
-	if (!ru->has_min || r->seq > ru->max)
-		ru->max = r->seq;
-	ru->has_min = 1;
-	ru->n++;
-	ru->dirty = 1;
+	if (r->isnew >= 0) {
+		p->v[18] = r->isnew;
+		p->null[18] = 0;
+	}
+	p->extra = NULL;
+	if (r->extra != NULL && r->extralen <= sizeof(p->extrabuf)) {
+		memcpy(p->extrabuf, r->extra, r->extralen);
+		p->extra = p->extrabuf;
+		p->extralen = r->extralen;
+	}
+	in->npend++;
 	return 0;
 }
 
@@ -1086,7 +1196,10 @@ ingest_init(struct ingest *in, struct db *d, size_t batch,
 	in->batch = batch ? batch : DB_BATCH;
 	in->grow = batch == 0;
 	in->data_version = -1;
+	make_multi_sql();
 	if (db_cached(d, ST_INSERT, insert_sql, &in->insert, err) == -1 ||
+	    db_cached(d, ST_INSERT_MULTI, insert_multi_sql, &in->insert_multi,
+	    err) == -1 ||
 	    db_cached(d, ST_REJECT, reject_sql, &in->reject, err) == -1 ||
 	    db_cached(d, ST_GETOFF, getoff_sql, &in->getoff, err) == -1 ||
 	    db_cached(d, ST_SETOFF, setoff_sql, &in->setoff, err) == -1 ||

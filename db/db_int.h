@@ -8,7 +8,7 @@
 
 /* Statements kept for the connection's life (db_cached). */
 enum db_stmt {
-	ST_INSERT, ST_REJECT, ST_GETOFF, ST_SETOFF, ST_STR_GET, ST_STR_ADD,
+	ST_INSERT, ST_INSERT_MULTI, ST_REJECT, ST_GETOFF, ST_SETOFF, ST_STR_GET, ST_STR_ADD,
 	ST_RUN_GET, ST_RUN_ADD, ST_RUN_SET, ST_META_GET, ST_META_SET, ST_MAX
 };
 
