@@ -89,6 +89,6 @@ printf '%-52s %12s\n' "measurement ($N records, journal $((jsize / 1048576)) MB)
 printf '%-52s %12s\n' "read the journal (wc -l), records/s (baseline)" "$read_rate"
 printf '%-52s %12s\n' "sqlite3 .import as plain rows, records/s (baseline)" "$plain_rate"
 printf '%-52s %12s   %s x sqlite3 .import, %s x reading\n' "talkctl ingest, records/s" "$rate" "$(ratio "$rate" "$plain_rate")" "$(ratio "$rate" "$read_rate")"
-printf '%-52s %12s   (on a loaded machine the wall-clock rate falls; this does not)\n' "talkctl ingest, records per CPU second" "$cpu_rate"
+printf '%-52s %12s   (user + system time: less sensitive to other load)\n' "talkctl ingest, records per CPU second" "$cpu_rate"
 printf '%-52s %12s   %s x journal, plain rows %s x journal\n' "database size, bytes" "$dsize" "$(ratio "$dsize" "$jsize")" "$(ratio "$plain_size" "$jsize")"
 printf '%-52s %12s   %s rows; /bin/true %s ms, sqlite3 shell %s ms\n' "who-called $user, ms (median of 7)" "$who_ms" "$((rows - 1))" "$true_ms" "$sql_ms"
