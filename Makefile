@@ -199,6 +199,7 @@ $(O)/bench/%: $(O)/obj/tests/bench/%.o $(LIBACL)
 bench: deps-test $(O)/talkd $(TOOL_BIN) $(BENCH_BIN)
 	bash tests/bench/run.sh
 	@for b in $(BENCH_BIN); do $$b || exit 1; done
+	$(MAKE) --no-print-directory $(O)/talkctl && bash tests/bench/db-bench.sh
 
 # ---- fuzzing (clang libFuzzer; the library sources are rebuilt with clang) --------
 FO = $(O)/fuzzobj

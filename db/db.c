@@ -25,6 +25,15 @@
 
 #define BUSY_TIMEOUT_MS	5000
 
+/* Word for word as in schema/002-compact.sql. */
+const char db_rec_indexes_sql[] =
+	"CREATE INDEX IF NOT EXISTS rec_callee ON rec (callee, t)"
+	" WHERE callee IS NOT NULL;"
+	"CREATE INDEX IF NOT EXISTS rec_caller ON rec (caller, t)"
+	" WHERE caller IS NOT NULL;";
+const char db_rec_noindexes_sql[] =
+	"DROP INDEX IF EXISTS rec_callee; DROP INDEX IF EXISTS rec_caller;";
+
 void
 db_seterr(struct db_err *err, const char *file, unsigned line, unsigned col,
     const char *fmt, ...)
@@ -308,6 +317,112 @@ set_wal(struct db *d, struct db_err *err)
 	return -1;
 }
 
+/*
+ * A large ingest killed before its end leaves rec without its secondary
+ * indexes (db_ingest.c): build them again.  A no-op when they exist.
+ */
+int
+db_index(struct db *d, struct db_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int n = 0;
+
+	if (sqlite3_prepare_v2(d->h, "SELECT count(*) FROM sqlite_master"
+	    " WHERE type = 'index' AND name IN ('rec_callee', 'rec_caller')",
+	    -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (n == 2)
+		return 0;
+	if (db_exec(d, "BEGIN IMMEDIATE", err) == -1)
+		return -1;
+	if (db_exec(d, db_rec_indexes_sql, err) == -1 ||
+	    db_exec(d, "COMMIT", err) == -1) {
+		sqlite3_exec(d->h, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* talkd_hostname(): this host's name, for records that carry none. */
+static void
+fn_hostname(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct db *d = sqlite3_user_data(ctx);
+
+	(void)argc;
+	(void)argv;
+	sqlite3_result_text(ctx, d->node, -1, SQLITE_STATIC);
+}
+
+/*
+ * jstr(x): x as a JSON string the way the daemon writes one: printable
+ * ASCII as it is (but " and \), every other character as \u00XX (or
+ * \uXXXX, a surrogate pair above U+FFFF); a byte that is not UTF-8 as
+ * the code point of its value.  NULL stays NULL.
+ */
+static void
+fn_jstr(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s;
+	unsigned c, lo;
+	size_t n, i, o = 0, k, need;
+	char *out;
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
+		return;
+	s = sqlite3_value_text(argv[0]);
+	n = (size_t)sqlite3_value_bytes(argv[0]);
+	if ((out = sqlite3_malloc64(n * 12 + 3)) == NULL) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	out[o++] = '"';
+	for (i = 0; i < n; i += need) {
+		c = s[i];
+		need = 1;
+		if (c >= 0xc2 && c <= 0xf4) {
+			k = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+			if (i + k <= n) {
+				unsigned v = c & (0xff >> (k + 1));
+				size_t j;
+
+				for (j = 1; j < k && (s[i + j] & 0xc0) == 0x80; j++)
+					v = v << 6 | (s[i + j] & 0x3f);
+				if (j == k && v >= (k == 2 ? 0x80u : k == 3 ?
+				    0x800u : 0x10000u) && v <= 0x10ffff &&
+				    (v < 0xd800 || v > 0xdfff)) {
+					c = v;
+					need = k;
+				}
+			}
+		}
+		if (c >= 0x20 && c < 0x7f) {
+			if (c == '"' || c == '\\')
+				out[o++] = '\\';
+			out[o++] = (char)c;
+			continue;
+		}
+		if (c >= 0x10000) {
+			lo = 0xdc00 + ((c - 0x10000) & 0x3ff);
+			c = 0xd800 + ((c - 0x10000) >> 10);
+		} else
+			lo = 0;
+		for (; c != 0; c = lo, lo = 0) {
+			out[o++] = '\\';
+			out[o++] = 'u';
+			out[o++] = hex[c >> 12 & 15];
+			out[o++] = hex[c >> 8 & 15];
+			out[o++] = hex[c >> 4 & 15];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o++] = '"';
+	sqlite3_result_text(ctx, out, (int)o, sqlite3_free);
+}
+
 int
 db_open(const char *path, enum db_mode mode, struct db **out,
     struct db_err *err)
@@ -323,17 +438,35 @@ db_open(const char *path, enum db_mode mode, struct db **out,
 		db_seterr(err, path, 0, 0, "out of memory");
 		return -1;
 	}
+	/* One connection per thread: no mutexes; and no memory statistics,
+	 * which take a global mutex per allocation (before the first open
+	 * only: later it is refused, harmlessly). */
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	flags = (mode == DB_WRITE ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY)
-	    | SQLITE_OPEN_NOFOLLOW;
+	    | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX;
 	if (sqlite3_open_v2(path, &d->h, flags, NULL) != SQLITE_OK) {
 		db_seterr(err, path, 0, 0, "%s", d->h ? sqlite3_errmsg(d->h) :
 		    "out of memory");
 		goto fail;
 	}
 	sqlite3_extended_result_codes(d->h, 1);
+	if (gethostname(d->node, sizeof(d->node) - 1) == -1 ||
+	    d->node[0] == '\0')
+		(void)snprintf(d->node, sizeof(d->node), "localhost");
+	if (sqlite3_create_function(d->h, "talkd_hostname", 0, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC, d, fn_hostname, NULL, NULL) != SQLITE_OK) {
+		db_sqlerr(d, err, "talkd_hostname");
+		goto fail;
+	}
+	if (sqlite3_create_function(d->h, "jstr", 1, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC, NULL, fn_jstr, NULL, NULL) != SQLITE_OK) {
+		db_sqlerr(d, err, "jstr");
+		goto fail;
+	}
 	sqlite3_busy_timeout(d->h, BUSY_TIMEOUT_MS);
 	if (db_exec(d, "PRAGMA foreign_keys = ON", err) == -1 ||
-	    db_exec(d, "PRAGMA secure_delete = ON", err) == -1)
+	    db_exec(d, "PRAGMA secure_delete = ON", err) == -1 ||
+	    db_exec(d, "PRAGMA temp_store = MEMORY", err) == -1)
 		goto fail;
 	if (mode == DB_WRITE && sqlite3_db_readonly(d->h, "main") == 1) {
 		db_seterr(err, path, 0, 0, "no write access");
@@ -347,7 +480,10 @@ db_open(const char *path, enum db_mode mode, struct db **out,
 	if (mode == DB_WRITE) {
 		if (set_wal(d, err) == -1 ||
 		    db_exec(d, "PRAGMA journal_size_limit = 4194304", err) == -1 ||
-		    db_migrate(d, db_migrations, db_nmigrations, err) == -1)
+		    db_exec(d, "PRAGMA synchronous = NORMAL", err) == -1 ||
+		    db_exec(d, "PRAGMA cache_size = -65536", err) == -1 ||
+		    db_migrate(d, db_migrations, db_nmigrations, err) == -1 ||
+		    db_index(d, err) == -1)
 			goto fail;
 	} else {
 		v = db_schema_version(d);

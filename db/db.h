@@ -16,7 +16,8 @@
 #define DB_DEFAULT_PATH		"/var/lib/talkd/talkd.db"
 #define DB_DEFAULT_JOURNAL	"/var/lib/talkd/journal"
 #define DB_RECORD_MAX		1024	/* journal record, newline included */
-#define DB_BATCH		1000	/* records per ingest transaction */
+#define DB_BATCH		1000	/* records in the first ingest transaction, */
+#define DB_BATCH_MAX		64000	/* doubling up to this many */
 
 struct db;				/* opaque: one SQLite connection */
 struct sqlite3;
@@ -50,11 +51,14 @@ struct db_ingest_stats {
 	unsigned long duplicates;	/* records already stored (run, seq) */
 	unsigned long rejects;		/* corrupt lines skipped and recorded */
 	unsigned long pending;		/* bytes of half-written last lines left */
+	unsigned long forgotten;	/* records refused: prune forgot them */
+	unsigned long missing;		/* records newly found missing (gaps) */
 };
 
 /*
  * Called once per corrupt line, in order; path is the file's name now.
- * line 0: a remark about the whole file (it was truncated).
+ * line 0: a remark about the whole file (it was truncated), or about a
+ * run ("run R on HOST": records missing inside it).
  */
 typedef void db_reject_fn(void *arg, const char *path, unsigned long line,
     const char *reason);
@@ -63,10 +67,23 @@ typedef void db_reject_fn(void *arg, const char *path, unsigned long line,
  * Ingest the journal at path: first the unread tails of rotated copies of
  * journals already known (siblings named path.1, path.0, path-*, path.*),
  * then path itself.  batch is the number of records per transaction (0:
- * DB_BATCH).  A missing path is not an error.  Returns 0 or -1.
+ * DB_BATCH, doubling with every transaction up to DB_BATCH_MAX).  A missing path is not an error.  Returns 0 or -1.
  */
 int	db_ingest(struct db *, const char *path, size_t batch, db_reject_fn *,
 	    void *arg, struct db_ingest_stats *, struct db_err *);
+
+/*
+ * Ingest records shipped from elsewhere (a collector's rsyslog file, or
+ * "-" for standard input): no rotated siblings, and a line may carry a
+ * syslog header before its JSON object (schema/journal.md).
+ */
+int	db_ingest_from(struct db *, const char *file, size_t batch,
+	    db_reject_fn *, void *arg, struct db_ingest_stats *,
+	    struct db_err *);
+
+/* The rotated siblings of a journal path, in the order ingest reads them. */
+int	db_siblings(const char *path, char ***names, size_t *n);
+void	db_siblings_free(char **names, size_t n);
 
 /* ---- queries ----------------------------------------------------------- */
 
@@ -92,12 +109,37 @@ int	db_history(struct db *, const struct db_filter *, db_row_fn *, void *,
 int	db_audit(struct db *, const struct db_filter *, db_row_fn *, void *,
 	    struct db_err *);
 
+/*
+ * Every record stored after rid `after` (in the order they were stored),
+ * rebuilt as a journal line with its host in "node": two columns, rid and
+ * json.  The filter's since/until apply; its user does not.
+ */
+int	db_export(struct db *, const struct db_filter *, long long after,
+	    db_row_fn *, void *, struct db_err *);
+
+/*
+ * The distinct recorded (caller, callee, source address) of call attempts
+ * (ANNOUNCEs and denied requests): columns caller, callee, addr (without
+ * port; may be a /24 or empty), n, last (epoch seconds).  since/until
+ * apply; user does not.
+ */
+int	db_call_triples(struct db *, const struct db_filter *, db_row_fn *,
+	    void *, struct db_err *);
+
+/* Does the database hold records of more than one host? */
+int	db_many_hosts(struct db *);
+
 struct db_prune_stats {
-	long events, invitations, announcements, rejects;
+	long events, rejects;		/* deleted from the database */
+	long journal_records, journal_files;	/* removed from journal files */
 };
-/* Delete everything older than cutoff (epoch seconds), then VACUUM. */
-int	db_prune(struct db *, double cutoff, struct db_prune_stats *,
-	    struct db_err *);
+/*
+ * Forget everything older than cutoff (epoch seconds): in the database
+ * (then VACUUM) and in every journal file it was read from, and those of
+ * journal (NULL: none more) and their rotations (db_prune.c).
+ */
+int	db_prune(struct db *, double cutoff, const char *journal,
+	    struct db_prune_stats *, struct db_err *);
 
 /*
  * Time arguments: "now", "today", "yesterday", "-30s", "-30m", "-1h",

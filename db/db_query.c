@@ -1,100 +1,420 @@
 /*
- * libdb: the queries behind talkctl who-called, history, audit and prune.
+ * libdb: the queries behind talkctl who-called, history, audit and export.
  * Human rows are display columns (times in local time); --json rows are a
- * single column built by SQLite's json_object (audit: the raw record).
- * User and time filters are bound parameters: ?1 user, ?2 since, ?3 until.
+ * single column.  User and time filters are bound parameters: ?1 user,
+ * ?2 since, ?3 until (epoch seconds).  Each query comes in a variant for
+ * one user (through the callee and caller indexes) and one for all; a HOST
+ * column appears when the database holds records of more than one host.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "db/db.h"
 #include "db/db_int.h"
 
 #define LOCALTIME(col) \
-	"strftime('%Y-%m-%d %H:%M:%S', " col ", 'unixepoch', 'localtime')"
+	"strftime('%Y-%m-%d %H:%M:%S', " col " / 1000000, 'unixepoch'," \
+	" 'localtime')"
 #define ISOTIME(col) \
-	"strftime('%Y-%m-%dT%H:%M:%fZ', " col ", 'unixepoch')"
+	"(strftime('%Y-%m-%dT%H:%M:%S', " col " / 1000000, 'unixepoch')" \
+	" || printf('.%03dZ', " col " / 1000 % 1000))"
+#define TS6(col) \
+	"(strftime('%Y-%m-%dT%H:%M:%S', " col " / 1000000, 'unixepoch')" \
+	" || printf('.%06dZ', " col " % 1000000))"
 #define WINDOW(col) \
-	" (?2 IS NULL OR " col " >= ?2) AND (?3 IS NULL OR " col " < ?3)"
+	" (?2 IS NULL OR " col " >= ?2 * 1e6) AND" \
+	" (?3 IS NULL OR " col " < ?3 * 1e6)"
+#define S(col) "(SELECT s FROM strs WHERE id = " col ")"
+#define USER "(SELECT id FROM strs WHERE s = ?1)"
+#define KEYS \
+	"k AS (SELECT" \
+	" (SELECT id FROM strs WHERE s = 'announce.rung') AS rung," \
+	" (SELECT id FROM strs WHERE s = 'announce.rerung') AS rerung," \
+	" (SELECT id FROM strs WHERE s = 'announce.duplicate') AS dup," \
+	" (SELECT id FROM strs WHERE s = 'announce.refused') AS refused," \
+	" (SELECT id FROM strs WHERE s = 'request.denied') AS denied," \
+	" (SELECT id FROM strs WHERE s = 'lookup.hit') AS hit," \
+	" (SELECT id FROM strs WHERE s = 'invite.left') AS lft," \
+	" (SELECT id FROM strs WHERE s = 'invite.refused') AS irefused," \
+	" (SELECT id FROM strs WHERE s = 'invite.deleted') AS deleted," \
+	" (SELECT id FROM strs WHERE s = 'invite.expired') AS expired," \
+	" (SELECT id FROM strs WHERE s = 'ANNOUNCE') AS announce)"
+
+/*
+ * Call attempts (talkctl(8), who-called): the ANNOUNCE-side records to a
+ * callee (rung, re-rung, duplicate, refused, denied) of one caller from one
+ * source address and port in one daemon run, each within CALL_GAP of the
+ * previous one, are one attempt.  $COND: the callee condition.
+ */
+#define CALL_GAP	60000000	/* microseconds: an invitation's life */
+static char *subst(const char *, const char *, const char *);
+
+/* Is w one of the comma-separated words in list? */
+static int
+strstr_word(const char *list, const char *w)
+{
+	size_t n = strlen(w);
+	const char *p = list;
+
+	while ((p = strstr(p, w)) != NULL) {
+		if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+static const char attempt_sql[] =
+	"WITH " KEYS
+	" SELECT r.rid, r.run, r.t, r.ev IN (k.rung, k.rerung), r.ev = k.refused,"
+	"  r.ev = k.denied, r.caller, r.callee, r.addr, r.port, r.tty, r.id,"
+	"  r.answer, r.rule, r.reason, " S("r.type")
+	" FROM rec r, k WHERE $COND"
+	"  AND r.ev IN (k.rung, k.rerung, k.dup, k.refused, k.denied)"
+	" ORDER BY r.run, r.callee, r.caller, r.addr, r.port, r.t, r.seq";
+
+/* One call attempt being gathered (columns of temp.calls). */
+struct attempt {
+	sqlite3_int64 rid, run, caller, callee, addr, port, t0, t1;
+	sqlite3_int64 tty, id, rans, fans, freason, dans, rule, dreason;
+	int rings, nref;
+	char types[64];
+};
+
+static const char calls_new_sql[] =
+	"CREATE TEMP TABLE IF NOT EXISTS calls (rid, run, caller, callee, addr,"
+	" port, t0, t1, rings, nref, tty, id, rans, fans, freason, dans, rule,"
+	" dreason, types); DELETE FROM temp.calls;";
+
+static const char calls_add_sql[] =
+	"INSERT INTO temp.calls VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+	" ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
+
+static void
+bind_null_if(sqlite3_stmt *st, int i, sqlite3_int64 v, int null)
+{
+	if (null)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_int64(st, i, v);
+}
+
+/* -1 (port, id) and 0 (text ids) stand for NULL. */
+static int
+attempt_flush(struct attempt *a, sqlite3_stmt *st)
+{
+	const sqlite3_int64 v[] = { a->rid, a->run, a->caller, a->callee,
+	    a->addr, a->port + 1, a->t0, a->t1, a->rings, a->nref, a->tty,
+	    a->id + 1, a->rans, a->fans, a->freason, a->dans, a->rule,
+	    a->dreason };
+	int i, rc;
+
+	if (a->rid == 0)
+		return SQLITE_DONE;
+	for (i = 0; i < 18; i++) {
+		if (i == 5 || i == 11)		/* port, id: shifted by one */
+			bind_null_if(st, i + 1, v[i] - 1, v[i] == 0);
+		else
+			bind_null_if(st, i + 1, v[i], v[i] == 0 && i != 8 &&
+			    i != 9);		/* rings, nref: 0 is 0 */
+	}
+	if (a->types[0] != '\0')
+		sqlite3_bind_text(st, 19, a->types, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 19);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc;
+}
+
+static sqlite3_int64
+col_id(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? 0 :
+	    sqlite3_column_int64(st, i);
+}
+
+static sqlite3_int64
+max_id(sqlite3_int64 a, sqlite3_int64 b)
+{
+	return a > b ? a : b;
+}
+
+/*
+ * Gather the call attempts into temp.calls: the ANNOUNCE-side records of
+ * one caller to one callee from one address and port in one daemon run,
+ * each within CALL_GAP of the previous one, are one attempt.  The rows
+ * come sorted by that key and time; grouping them here costs a fraction
+ * of what window functions do.
+ */
+static int
+gather_calls(struct db *d, const char *cond, const char *user,
+    struct db_err *err)
+{
+	struct attempt a;
+	sqlite3_stmt *q = NULL, *add = NULL;
+	sqlite3_int64 key[5], t;
+	const char *type;
+	char *sql;
+	int rc, i, ret = -1;
+	size_t tl;
+
+	memset(&a, 0, sizeof(a));
+	if (db_exec(d, calls_new_sql, err) == -1)
+		return -1;
+	if ((sql = subst(attempt_sql, cond, "")) == NULL) {
+		db_seterr(err, NULL, 0, 0, "out of memory");
+		return -1;
+	}
+	rc = db_prepare(d, &q, sql, err);
+	free(sql);
+	if (rc == -1 || db_prepare(d, &add, calls_add_sql, err) == -1)
+		goto out;
+	if (user != NULL)
+		sqlite3_bind_text(q, 1, user, -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		key[0] = col_id(q, 1);
+		key[1] = col_id(q, 7);
+		key[2] = col_id(q, 6);
+		key[3] = col_id(q, 8);
+		key[4] = sqlite3_column_type(q, 9) == SQLITE_NULL ? -1 :
+		    sqlite3_column_int64(q, 9);
+		t = sqlite3_column_int64(q, 2);
+		if (a.rid == 0 || key[0] != a.run || key[1] != a.callee ||
+		    key[2] != a.caller || key[3] != a.addr ||
+		    key[4] != a.port || t - a.t1 > CALL_GAP) {
+			if (attempt_flush(&a, add) != SQLITE_DONE)
+				goto sqlerr;
+			memset(&a, 0, sizeof(a));
+			a.run = key[0];
+			a.callee = key[1];
+			a.caller = key[2];
+			a.addr = key[3];
+			a.port = key[4];
+			a.rid = sqlite3_column_int64(q, 0);
+			a.t0 = t;
+			a.id = -1;
+		}
+		if (sqlite3_column_int64(q, 0) < a.rid)
+			a.rid = sqlite3_column_int64(q, 0);
+		a.t1 = t;
+		a.tty = max_id(a.tty, col_id(q, 10));
+		if (sqlite3_column_type(q, 11) != SQLITE_NULL &&
+		    sqlite3_column_int64(q, 11) > a.id)
+			a.id = sqlite3_column_int64(q, 11);
+		if (sqlite3_column_int(q, 3)) {
+			a.rings++;
+			a.rans = max_id(a.rans, col_id(q, 12));
+		} else if (sqlite3_column_int(q, 4)) {
+			a.nref++;
+			a.fans = max_id(a.fans, col_id(q, 12));
+			a.freason = max_id(a.freason, col_id(q, 14));
+		} else if (sqlite3_column_int(q, 5)) {
+			a.dans = max_id(a.dans, col_id(q, 12));
+			a.rule = max_id(a.rule, col_id(q, 13));
+			a.dreason = max_id(a.dreason, col_id(q, 14));
+			type = (const char *)sqlite3_column_text(q, 15);
+			tl = strlen(a.types);
+			/* The request types denied, each once, in order. */
+			if (type != NULL && !strstr_word(a.types, type)) {
+				i = snprintf(a.types + tl, sizeof(a.types) - tl,
+				    "%s%s", tl ? "," : "", type);
+				if (i < 0 || (size_t)i >= sizeof(a.types) - tl)
+					a.types[tl] = '\0';
+			}
+		}
+	}
+	if (rc != SQLITE_DONE || attempt_flush(&a, add) != SQLITE_DONE)
+		goto sqlerr;
+	ret = 0;
+	goto out;
+sqlerr:
+	db_sqlerr(d, err, "who-called");
+out:
+	sqlite3_finalize(q);
+	sqlite3_finalize(add);
+	return ret;
+}
+
+static const char calls_sql[] =
+	"WITH " KEYS ","
+	" o AS (SELECT c.*, CASE WHEN c.rings > 0 THEN CASE"
+	"   WHEN EXISTS (SELECT 1 FROM rec h, k WHERE h.callee = c.caller"
+	"    AND h.t BETWEEN c.t0 - 1000000 AND c.t1 + 120000000"
+	"    AND h.caller = c.callee AND h.run = c.run AND h.ev = k.hit)"
+	"    THEN 'answered'"
+	"   WHEN (julianday('now') - 2440587.5) * 86400e6 - c.t1 < 120e6"
+	"    THEN 'ringing'"
+	"   WHEN EXISTS (SELECT 1 FROM rec i, k WHERE i.callee = c.callee"
+	"    AND i.t BETWEEN c.t0 - 5000000 AND c.t1 + 5000000"
+	"    AND i.caller = c.caller AND i.run = c.run AND i.ev = k.lft)"
+	"    THEN 'missed'"
+	"   ELSE 'rung' END"
+	"  WHEN c.nref > 0 THEN 'refused' ELSE 'denied' END AS outcome"
+	"  FROM temp.calls c WHERE" WINDOW("c.t0") "),"
+	" v AS (SELECT o.rid, o.t0, o.rings, o.id, o.outcome,"
+	"  " S("u.node") " AS node, " S("o.caller") " AS caller,"
+	"  " S("o.callee") " AS callee,"
+	"  " S("o.addr") " || coalesce(':' || o.port, '') AS src,"
+	"  " S("o.tty") " AS tty,"
+	"  CASE WHEN o.outcome = 'denied' THEN coalesce(" S("o.rule") ","
+	"   'default') END AS rule,"
+	"  CASE o.outcome WHEN 'denied' THEN o.types WHEN 'refused' THEN"
+	"   'ANNOUNCE' ELSE 'ANNOUNCE' END AS type,"
+	"  " S("CASE o.outcome WHEN 'denied' THEN o.dans WHEN 'refused'"
+	"   THEN o.fans ELSE o.rans END") " AS answer,"
+	"  CASE o.outcome"
+	"   WHEN 'refused' THEN CASE " S("o.fans")
+	"    WHEN 'NOT_HERE' THEN 'not logged in'"
+	"    WHEN 'PERMISSION_DENIED' THEN 'mesg n'"
+	"    ELSE coalesce(" S("o.freason") ", " S("o.fans") ") END"
+	"   WHEN 'denied' THEN coalesce(" S("o.dreason") ", 'denied')"
+	"  END AS detail"
+	"  FROM o JOIN runs u ON u.id = o.run)";
 
 static const char who_human[] =
-	"SELECT " LOCALTIME("t") " AS TIME, caller AS CALLER, src AS \"FROM\","
-	" tty AS TTY, outcome AS OUTCOME,"
+	" SELECT " LOCALTIME("t0") " AS TIME,$HOST caller AS CALLER,"
+	" src AS \"FROM\", tty AS TTY, outcome AS OUTCOME,"
 	" CASE outcome"
-	"  WHEN 'denied' THEN 'rule ' || coalesce(rule, 'default')"
+	"  WHEN 'denied' THEN 'rule ' || rule"
 	"   || coalesce(' (' || detail || ')', '')"
 	"   || coalesce(' on ' || type, '')"
 	"  WHEN 'refused' THEN detail"
 	"  ELSE CASE WHEN rings > 1 THEN 'rang ' || rings || ' times' END"
-	" END AS DETAIL"
-	" FROM calls WHERE (?1 IS NULL OR callee = ?1) AND" WINDOW("t")
-	" ORDER BY t, rid";
+	" END AS DETAIL FROM v ORDER BY t0, rid";
 
 static const char who_json[] =
-	"SELECT json_object('time', ts, 'caller', caller, 'from', src,"
-	" 'callee', callee, 'tty', tty, 'outcome', outcome, 'detail', detail,"
-	" 'rule', rule, 'type', type, 'answer', answer, 'id', id,"
-	" 'rings', rings) AS json"
-	" FROM calls WHERE (?1 IS NULL OR callee = ?1) AND" WINDOW("t")
-	" ORDER BY t, rid";
+	" SELECT json_object('time', " TS6("t0") ",$HOST 'caller', caller,"
+	" 'from', src, 'callee', callee, 'tty', tty, 'outcome', outcome,"
+	" 'detail', detail, 'rule', rule, 'type', type, 'answer', answer,"
+	" 'id', id, 'rings', rings) AS json FROM v ORDER BY t0, rid";
+
+/*
+ * Invitations (history): each invite.left that is not a refresh, and each
+ * invite.refused; its end is the first invite.deleted or LEAVE_INVITE
+ * invite.expired of the same run, id and callee after it, its lookup the
+ * first lookup.hit of that id by the callee (a record whose callee is the
+ * inviter) before the end.  $COND: the user condition.
+ */
+static const char inv_sql[] =
+	"WITH " KEYS ","
+	" i AS (SELECT r.rid, r.run, r.t, r.id, r.ev, r.caller, r.callee,"
+	"  r.addr, r.port, r.reason, r.answer FROM rec r, k WHERE ($COND)"
+	"  AND r.ev IN (k.lft, k.irefused) AND r.new IS NOT 0 AND" WINDOW("r.t")
+	"  ),"
+	" e AS (SELECT i.*, CASE WHEN i.ev = k.lft THEN (SELECT x.rid FROM"
+	"  rec x WHERE x.callee = i.callee AND x.t >= i.t AND x.run = i.run"
+	"  AND x.id = i.id AND (x.ev = k.deleted OR (x.ev = k.expired AND"
+	"  x.type IS NOT k.announce)) ORDER BY x.t, x.seq LIMIT 1) END AS end_rid"
+	"  FROM i, k),"
+	" f AS (SELECT e.*, en.t AS end_t, " S("en.ev") " AS ending,"
+	"  (SELECT x.rid FROM rec x, k WHERE x.callee = e.caller"
+	"   AND x.t >= e.t AND x.t <= coalesce(en.t, 1e18) AND x.run = e.run"
+	"   AND x.id = e.id AND x.ev = k.hit ORDER BY x.t, x.seq LIMIT 1)"
+	"   AS hit_rid,"
+	"  (SELECT count(*) FROM rec x, k WHERE x.callee = e.caller"
+	"   AND x.t >= e.t AND x.t <= coalesce(en.t, 1e18) AND x.run = e.run"
+	"   AND x.id = e.id AND x.ev = k.hit) AS lookups,"
+	"  (SELECT count(*) FROM rec x, k WHERE x.callee = e.callee"
+	"   AND x.t >= e.t AND x.t <= coalesce(en.t, 1e18) AND x.run = e.run"
+	"   AND x.id = e.id AND x.ev = k.lft AND x.new IS 0) AS refreshes"
+	"  FROM e LEFT JOIN rec en ON en.rid = e.end_rid),"
+	" v AS (SELECT f.rid, f.t, f.id, f.refreshes, f.lookups,"
+	"  h.t AS lookup_t, " S("h.caller") " AS lookup_by,"
+	"  " S("h.addr") " || coalesce(':' || h.port, '') AS lookup_src,"
+	"  " S("u.node") " AS node, " S("f.caller") " AS caller,"
+	"  " S("f.callee") " AS callee,"
+	"  " S("f.addr") " || coalesce(':' || f.port, '') AS src,"
+	"  CASE WHEN f.ev = k.irefused THEN f.t ELSE f.end_t END AS end_t,"
+	"  CASE WHEN f.ev = k.irefused THEN 'refused'"
+	"   ELSE replace(f.ending, 'invite.', '') END AS ending,"
+	"  CASE WHEN f.ev = k.irefused THEN coalesce(" S("f.reason") ","
+	"   " S("f.answer") ") END AS reason"
+	"  FROM f JOIN runs u ON u.id = f.run LEFT JOIN rec h ON h.rid = f.hit_rid,"
+	"  k)";
 
 static const char history_human[] =
-	"SELECT " LOCALTIME("left_t") " AS TIME, caller AS CALLER,"
+	" SELECT " LOCALTIME("t") " AS TIME,$HOST caller AS CALLER,"
 	" callee AS CALLEE, src AS \"FROM\", id AS ID,"
 	" CASE WHEN lookup_t IS NULL THEN '-' ELSE"
-	"  strftime('%H:%M:%S', lookup_t, 'unixepoch', 'localtime')"
+	"  strftime('%H:%M:%S', lookup_t / 1000000, 'unixepoch', 'localtime')"
 	"  || ' by ' || coalesce(lookup_by, '?') END AS \"LOOKED UP\","
 	" CASE WHEN ending = 'refused' THEN 'refused'"
 	"   || coalesce(' (' || reason || ')', '')"
 	"  WHEN end_t IS NULL THEN 'open'"
-	"  ELSE ending || ' ' || strftime('%H:%M:%S', end_t, 'unixepoch',"
-	"   'localtime') END AS \"END\","
+	"  ELSE ending || ' ' || strftime('%H:%M:%S', end_t / 1000000,"
+	"   'unixepoch', 'localtime') END AS \"END\","
 	" CASE WHEN refreshes > 0 THEN refreshes END AS REFRESHED"
-	" FROM invitations"
-	" WHERE (?1 IS NULL OR caller = ?1 OR callee = ?1) AND" WINDOW("left_t")
-	" ORDER BY left_t, rid";
+	" FROM v ORDER BY t, rid";
 
 static const char history_json[] =
-	"SELECT json_object('time', left_ts, 'caller', caller,"
+	" SELECT json_object('time', " TS6("t") ",$HOST 'caller', caller,"
 	" 'callee', callee, 'from', src, 'id', id, 'refreshes', refreshes,"
 	" 'looked_up', " ISOTIME("lookup_t") ", 'looked_up_by', lookup_by,"
 	" 'looked_up_from', lookup_src, 'lookups', lookups,"
 	" 'ended', " ISOTIME("end_t") ", 'ending', ending,"
-	" 'reason', reason) AS json"
-	" FROM invitations"
-	" WHERE (?1 IS NULL OR caller = ?1 OR callee = ?1) AND" WINDOW("left_t")
-	" ORDER BY left_t, rid";
+	" 'reason', reason) AS json FROM v ORDER BY t, rid";
+
+/*
+ * A record rebuilt as the journal line it came from: the daemon's key
+ * order (schema/journal.md), `node` after `ts` when asked for, unknown
+ * keys last.  Over the events view.
+ */
+#define REBUILD(node) \
+	"'{\"v\":1,\"run\":' || jstr(run) || ',\"seq\":' || seq" \
+	" || ',\"ts\":' || jstr(ts)" \
+	" || " node \
+	" ',\"event\":' || jstr(event)" \
+	" || coalesce(',\"type\":' || jstr(type), '')" \
+	" || coalesce(',\"caller\":' || jstr(caller), '')" \
+	" || coalesce(',\"callee\":' || jstr(callee), '')" \
+	" || coalesce(',\"src\":' || jstr(src), '')" \
+	" || coalesce(',\"tty\":' || jstr(tty), '')" \
+	" || coalesce(',\"id\":' || id, '')" \
+	" || coalesce(',\"new\":' || CASE new WHEN 1 THEN 'true'" \
+	"  WHEN 0 THEN 'false' END, '')" \
+	" || coalesce(',\"answer\":' || jstr(answer), '')" \
+	" || coalesce(',\"rule\":' || jstr(rule), '')" \
+	" || coalesce(',\"reason\":' || jstr(reason), '')" \
+	" || coalesce(',\"host\":' || jstr(host), '')" \
+	" || coalesce(',\"msg\":' || jstr(msg), '')" \
+	" || coalesce(',\"count\":' || count, '')" \
+	" || coalesce(',' || substr(extra, 2, length(extra) - 2), '')" \
+	" || '}'"
+#define WITH_NODE	"',\"node\":' || jstr(node) ||"
+#define NO_NODE		""
+
+static const char audit_sql[] =
+	"WITH v AS (SELECT * FROM events WHERE ($COND) AND"
+	" (?2 IS NULL OR t >= ?2) AND (?3 IS NULL OR t < ?3))";
 
 static const char audit_human[] =
-	"SELECT " LOCALTIME("t") " AS TIME, event AS EVENT, caller AS CALLER,"
-	" callee AS CALLEE, src AS \"FROM\", tty AS TTY, id AS ID,"
-	" answer AS ANSWER,"
+	" SELECT " LOCALTIME("CAST(t * 1e6 AS INTEGER)") " AS TIME,$HOST"
+	" event AS EVENT, caller AS CALLER, callee AS CALLEE, src AS \"FROM\","
+	" tty AS TTY, id AS ID, answer AS ANSWER,"
 	" trim(coalesce('rule ' || rule || ' ', '')"
 	"  || coalesce(reason || ' ', '') || coalesce('count ' || count || ' ', '')"
 	"  || coalesce('host ' || host || ' ', '')"
-	"  || coalesce(json_extract(raw, '$.msg'), '')) AS DETAIL"
-	" FROM events WHERE (?1 IS NULL OR caller = ?1 OR callee = ?1) AND"
-	WINDOW("t") " ORDER BY t, rid";
+	"  || coalesce(msg, '')) AS DETAIL"
+	" FROM v ORDER BY t, rid";
 
 static const char audit_json[] =
-	"SELECT raw AS json FROM events"
-	" WHERE (?1 IS NULL OR caller = ?1 OR callee = ?1) AND" WINDOW("t")
-	" ORDER BY t, rid";
+	" SELECT " REBUILD(NO_NODE) " AS json FROM v ORDER BY t, rid";
+static const char audit_json_node[] =
+	" SELECT " REBUILD(WITH_NODE) " AS json FROM v ORDER BY t, rid";
 
 static int
-run_query(struct db *d, const char *sql, const struct db_filter *f,
+run_stmt(struct db *d, sqlite3_stmt *st, const struct db_filter *f,
     db_row_fn *fn, void *arg, struct db_err *err)
 {
 	const char *names[16], *vals[16];
-	sqlite3_stmt *st = NULL;
-	int i, n, rc, ret = -1;
+	int i, n, rc;
 
-	if (db_prepare(d, &st, sql, err) == -1)
-		return -1;
 	n = sqlite3_column_count(st);
 	if (n > 16) {
 		db_seterr(err, NULL, 0, 0, "query has %d columns", n);
-		goto out;
+		return -1;
 	}
 	if (f->user != NULL)
 		sqlite3_bind_text(st, 1, f->user, -1, SQLITE_TRANSIENT);
@@ -104,98 +424,176 @@ run_query(struct db *d, const char *sql, const struct db_filter *f,
 		sqlite3_bind_double(st, 3, f->until);
 	for (i = 0; i < n; i++)
 		names[i] = sqlite3_column_name(st, i);
-	if ((rc = fn(arg, n, names, NULL)) != 0) {
-		ret = rc;
-		goto out;
-	}
+	if ((rc = fn(arg, n, names, NULL)) != 0)
+		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		for (i = 0; i < n; i++) {
 			vals[i] = (const char *)sqlite3_column_text(st, i);
 			if (vals[i] == NULL)
 				vals[i] = "";
 		}
-		if ((rc = fn(arg, n, names, vals)) != 0) {
-			ret = rc;
-			goto out;
-		}
+		if ((rc = fn(arg, n, names, vals)) != 0)
+			return rc;
 	}
 	if (rc != SQLITE_DONE) {
 		db_sqlerr(d, err, "query");
-		goto out;
+		return -1;
 	}
-	ret = 0;
-out:
+	return 0;
+}
+
+/* Does the database hold records of more than one host? */
+int
+db_many_hosts(struct db *d)
+{
+	sqlite3_stmt *st = NULL;
+	int many = 0;
+
+	if (sqlite3_prepare_v2(d->h, "SELECT count(DISTINCT node) > 1 FROM"
+	    " runs WHERE n > 0", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		many = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
-	return ret;
+	return many;
+}
+
+/* tmpl with its first "$COND" and "$HOST" replaced; NULL when no memory. */
+static char *
+subst(const char *tmpl, const char *cond, const char *host)
+{
+	const char *mark[2] = { "$COND", "$HOST" }, *val[2] = { cond, host };
+	const char *p, *q;
+	char *out, *o;
+	size_t cap = strlen(tmpl) + strlen(cond) + strlen(host) + 1;
+	int i;
+
+	if ((out = malloc(cap)) == NULL)
+		return NULL;
+	o = out;
+	p = tmpl;
+	for (i = 0; i < 2; i++) {
+		if ((q = strstr(p, mark[i])) == NULL)
+			continue;
+		memcpy(o, p, (size_t)(q - p));
+		o += q - p;
+		memcpy(o, val[i], strlen(val[i]));
+		o += strlen(val[i]);
+		p = q + strlen(mark[i]);
+	}
+	memcpy(o, p, strlen(p) + 1);
+	return out;
+}
+
+/* head (with $COND, the row condition) and tail (with $HOST). */
+static int
+run_query(struct db *d, const char *head, const char *cond, const char *tail,
+    const char *hostcol, const struct db_filter *f, db_row_fn *fn, void *arg,
+    struct db_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	char *sql = NULL, *h = NULL, *t = NULL;
+	int rc = -1;
+
+	h = subst(head, cond, "");
+	t = subst(tail, "", db_many_hosts(d) ? hostcol : "");
+	if (h != NULL && t != NULL && (sql = malloc(strlen(h) + strlen(t) +
+	    1)) != NULL) {
+		memcpy(sql, h, strlen(h));
+		memcpy(sql + strlen(h), t, strlen(t) + 1);
+	}
+	if (sql == NULL)
+		db_seterr(err, NULL, 0, 0, "out of memory");
+	else if ((rc = db_prepare(d, &st, sql, err)) == 0)
+		rc = run_stmt(d, st, f, fn, arg, err);
+	sqlite3_finalize(st);
+	free(sql);
+	free(h);
+	free(t);
+	return rc;
 }
 
 int
 db_who_called(struct db *d, const struct db_filter *f, db_row_fn *fn,
     void *arg, struct db_err *err)
 {
-	return run_query(d, f->json ? who_json : who_human, f, fn, arg, err);
+	if (gather_calls(d, f->user ? "r.callee = " USER :
+	    "r.callee IS NOT NULL", f->user, err) == -1)
+		return -1;
+	return run_query(d, calls_sql, "", f->json ? who_json : who_human,
+	    f->json ? " 'host', node," : " node AS HOST,", f, fn, arg, err);
 }
 
 int
 db_history(struct db *d, const struct db_filter *f, db_row_fn *fn, void *arg,
     struct db_err *err)
 {
-	return run_query(d, f->json ? history_json : history_human, f, fn, arg,
-	    err);
+	return run_query(d, inv_sql, f->user ? "r.caller = " USER
+	    " OR r.callee = " USER : "1", f->json ? history_json :
+	    history_human, f->json ? " 'host', node," : " node AS HOST,", f,
+	    fn, arg, err);
 }
 
 int
 db_audit(struct db *d, const struct db_filter *f, db_row_fn *fn, void *arg,
     struct db_err *err)
 {
-	return run_query(d, f->json ? audit_json : audit_human, f, fn, arg,
-	    err);
+	int many = db_many_hosts(d);
+
+	return run_query(d, audit_sql, f->user ? "caller = ?1 OR callee = ?1" :
+	    "1", f->json ? (many ? audit_json_node : audit_json) : audit_human,
+	    f->json ? "" : " node AS HOST,", f, fn, arg, err);
 }
 
+static const char export_sql[] =
+	"SELECT rid, " REBUILD(WITH_NODE) " AS json FROM events"
+	" WHERE rid > ?4 AND (?2 IS NULL OR t >= ?2) AND (?3 IS NULL OR t < ?3)"
+	" ORDER BY rid";
+
+/* sql over every record (no user), ?4 = after. */
 static int
-delete_older(struct db *d, const char *sql, double cutoff, long *count,
-    struct db_err *err)
+run_all(struct db *d, const char *sql, long long after,
+    const struct db_filter *f, db_row_fn *fn, void *arg, struct db_err *err)
 {
+	struct db_filter nf = *f;
 	sqlite3_stmt *st = NULL;
 	int rc;
 
+	nf.user = NULL;
 	if (db_prepare(d, &st, sql, err) == -1)
 		return -1;
-	sqlite3_bind_double(st, 1, cutoff);
-	rc = sqlite3_step(st);
+	if (sqlite3_bind_parameter_count(st) >= 4)
+		sqlite3_bind_int64(st, 4, after);
+	rc = run_stmt(d, st, &nf, fn, arg, err);
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		db_sqlerr(d, err, "prune");
-		return -1;
-	}
-	*count = (long)sqlite3_changes(d->h);
-	return 0;
+	return rc;
 }
 
 int
-db_prune(struct db *d, double cutoff, struct db_prune_stats *ps,
-    struct db_err *err)
+db_export(struct db *d, const struct db_filter *f, long long after,
+    db_row_fn *fn, void *arg, struct db_err *err)
 {
-	memset(ps, 0, sizeof(*ps));
-	/* secure_delete is on for every connection (db_open): freed pages
-	 * are zeroed, and VACUUM plus a truncating checkpoint drop them
-	 * from the file and the WAL. */
-	if (db_exec(d, "BEGIN IMMEDIATE", err) == -1)
-		return -1;
-	if (delete_older(d, "DELETE FROM events WHERE t < ?1", cutoff,
-	    &ps->events, err) == -1 ||
-	    delete_older(d, "DELETE FROM invitations WHERE left_t < ?1",
-	    cutoff, &ps->invitations, err) == -1 ||
-	    delete_older(d, "DELETE FROM announcements WHERE t < ?1", cutoff,
-	    &ps->announcements, err) == -1 ||
-	    delete_older(d, "DELETE FROM rejects WHERE t < ?1", cutoff,
-	    &ps->rejects, err) == -1 ||
-	    db_exec(d, "COMMIT", err) == -1) {
-		sqlite3_exec(d->h, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
-	}
-	if (db_exec(d, "VACUUM", err) == -1 ||
-	    db_exec(d, "PRAGMA wal_checkpoint(TRUNCATE)", err) == -1)
-		return -1;
-	return 0;
+	return run_all(d, export_sql, after, f, fn, arg, err);
+}
+
+/*
+ * The distinct (caller, callee, source address) of the recorded call
+ * attempts (the requests the ACL decides: ANNOUNCEs rung, re-rung,
+ * refused, and every denied request), with how often and when last:
+ * columns caller, callee, addr, n, last (epoch seconds).  The filter's
+ * since/until apply.
+ */
+static const char triples_sql[] =
+	"WITH " KEYS
+	" SELECT " S("r.caller") " AS caller, " S("r.callee") " AS callee,"
+	" " S("r.addr") " AS addr, count(*) AS n, max(r.t) / 1000000 AS last"
+	" FROM rec r, k WHERE r.ev IN (k.rung, k.rerung, k.dup, k.refused,"
+	" k.denied) AND r.caller IS NOT NULL AND r.callee IS NOT NULL AND"
+	WINDOW("r.t") " GROUP BY r.caller, r.callee, r.addr"
+	" ORDER BY 2, 1, 3";
+
+int
+db_call_triples(struct db *d, const struct db_filter *f, db_row_fn *fn,
+    void *arg, struct db_err *err)
+{
+	return run_all(d, triples_sql, 0, f, fn, arg, err);
 }

@@ -122,7 +122,7 @@ db_parse_time(const char *s, time_t now, double *out, struct db_err *err)
 			case 'w': unit = 7 * 86400; break;
 			}
 		}
-		if (unit > 0 && n <= 100L * 366 * 86400) {
+		if (unit > 0 && (double)n * unit <= 100.0 * 366 * 86400) {
 			*out = (double)now - (double)n * unit;
 			return 0;
 		}

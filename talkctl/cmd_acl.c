@@ -11,7 +11,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <arpa/inet.h>
+#include <time.h>
+
 #include "acl/acl.h"
+#include "db/db.h"
 #include "talkctl/talkctl.h"
 #include "talkctl/tc_acl.h"
 
@@ -575,26 +579,152 @@ print_change(const char *callee, const char *caller, uint32_t addr,
 	printf(")\n");
 }
 
+/* --from-history: every recorded (caller, callee, source) under both. */
+struct replay {
+	struct acl *old, *new;
+	size_t total, changed, opened, skipped;
+};
+
+static int
+replay_row(void *arg, int ncol, const char *const *names,
+    const char *const *v)
+{
+	struct replay *r = arg;
+	struct acl_query q;
+	struct acl_verdict va, vb;
+	struct in_addr in;
+	char addr[64], when[32];
+	const char *slash;
+	time_t last;
+	struct tm tm;
+	int n;
+
+	(void)names;
+	if (v == NULL || ncol != 5)
+		return 0;
+	/* a.b.c.d, or a /24 (decided at its network address); none: skip. */
+	slash = strchr(v[2], '/');
+	n = snprintf(addr, sizeof(addr), "%.*s", slash != NULL ?
+	    (int)(slash - v[2]) : (int)strlen(v[2]), v[2]);
+	if (n < 0 || (size_t)n >= sizeof(addr) ||
+	    inet_pton(AF_INET, addr, &in) != 1) {
+		r->skipped++;
+		return 0;
+	}
+	memset(&q, 0, sizeof(q));
+	q.callee = v[1];
+	q.caller = v[0];
+	q.addr = ntohl(in.s_addr);
+	acl_decide(r->old, acl_policy_talkrc(r->old, q.callee, NULL), &q, &va);
+	acl_decide(r->new, acl_policy_talkrc(r->new, q.callee, NULL), &q, &vb);
+	r->total++;
+	if (va.allow == vb.allow)
+		return 0;
+	r->changed++;
+	if (vb.allow)
+		r->opened++;
+	print_change(q.callee, q.caller, q.addr, &va, &vb);
+	last = (time_t)strtoll(v[4], NULL, 10);
+	if (localtime_r(&last, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		when[0] = '\0';
+	printf("  recorded %s times, last %s%s\n", v[3], when,
+	    slash != NULL ? " (source recorded as a /24: decided at its first"
+	    " address)" : "");
+	return 0;
+}
+
+static int
+diff_history(struct acl *old, struct acl *new, const char *dbpath,
+    const struct db_filter *f, int fail_new)
+{
+	struct replay r = { old, new, 0, 0, 0, 0 };
+	struct db_err e;
+	struct db *d = NULL;
+
+	if (db_open(dbpath, DB_READ, &d, &e) == -1) {
+		tc_errx("acl diff", e.msg, e.file[0] ? e.file : dbpath);
+		return TC_USAGE;
+	}
+	if (db_call_triples(d, f, replay_row, &r, &e) != 0) {
+		tc_errx("acl diff", e.msg, NULL);
+		db_close(d);
+		return TC_USAGE;
+	}
+	db_close(d);
+	printf("%zu of %zu recorded (caller, callee, source) change decision: "
+	    "%zu newly allowed, %zu newly denied", r.changed, r.total, r.opened,
+	    r.changed - r.opened);
+	if (r.skipped > 0)
+		printf("; %zu without a source address not decided", r.skipped);
+	printf("\n");
+	if (fail_new)
+		return r.opened > 0 ? TC_FAIL : TC_OK;
+	return r.changed > 0 ? TC_FAIL : TC_OK;
+}
+
 int
 cmd_acl_diff(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "from-history", no_argument, NULL, 'H' },
+		{ "since", required_argument, NULL, 'S' },
+		{ "until", required_argument, NULL, 'U' },
+		{ "db", required_argument, NULL, 'D' },
+		{ "fail-on-new-access", no_argument, NULL, 'F' },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct acl *old = NULL, *new = NULL;
 	struct grid g;
 	struct acl_query q;
 	struct acl_verdict va, vb;
-	size_t i, j, k, total = 0, changed = 0;
-	int rc;
+	struct db_filter f;
+	struct db_err e;
+	const char *dbpath = NULL;
+	size_t i, j, k, total = 0, changed = 0, opened = 0;
+	int c, rc, history = 0, fail_new = 0;
 
 	memset(&g, 0, sizeof(g));
-	if ((rc = no_opts(argc, argv, "acl diff")) != -1)
-		return rc;
+	memset(&f, 0, sizeof(f));
+	while ((c = tc_next_opt(argc, argv, "acl diff", ":", longopts)) !=
+	    -1) {
+		switch (c) {
+		case 'H':
+			history = 1;
+			break;
+		case 'S':
+		case 'U':
+			if (db_parse_time(optarg, time(NULL), c == 'S' ?
+			    &f.since : &f.until, &e) == -1)
+				return tc_usage_error("acl diff", e.msg, NULL);
+			*(c == 'S' ? &f.has_since : &f.has_until) = 1;
+			break;
+		case 'D':
+			dbpath = optarg;
+			break;
+		case 'F':
+			fail_new = 1;
+			break;
+		default:
+			return TC_OPT_EXIT(c);
+		}
+	}
 	if (argc - optind != 2)
 		return tc_usage_error("acl diff", "need two policies", NULL);
+	if (!history && (dbpath != NULL || f.has_since || f.has_until))
+		return tc_usage_error("acl diff", "--since, --until and --db go "
+		    "with --from-history", NULL);
+	if (dbpath == NULL && (dbpath = getenv("TALKD_DB")) == NULL)
+		dbpath = DB_DEFAULT_PATH;
 	/* An invalid policy is an error here: 1 means decisions change. */
 	rc = TC_USAGE;
 	if (load_or_report(argv[optind], &old) != TC_OK ||
 	    load_or_report(argv[optind + 1], &new) != TC_OK)
 		goto out;
+	if (history) {
+		rc = diff_history(old, new, dbpath, &f, fail_new);
+		goto out;
+	}
 
 	acl_mentions(old, mention_cb, &g);
 	acl_mentions(new, mention_cb, &g);
@@ -626,11 +756,16 @@ cmd_acl_diff(int argc, char **argv)
 				if (va.allow == vb.allow)
 					continue;
 				changed++;
+				if (vb.allow)
+					opened++;
 				print_change(callee, q.caller, q.addr, &va, &vb);
 			}
 	}
 	printf("%zu of %zu requests change decision\n", changed, total);
-	rc = changed > 0 ? TC_FAIL : TC_OK;
+	if (fail_new)
+		rc = opened > 0 ? TC_FAIL : TC_OK;
+	else
+		rc = changed > 0 ? TC_FAIL : TC_OK;
 out:
 	strset_free(&g.callees);
 	strset_free(&g.callers);

@@ -24,15 +24,22 @@ enum {
 	O_USER = 1 << 0,		/* [USER] operand */
 	O_FILTER = 1 << 1,		/* --since --until --json */
 	O_JOURNAL = 1 << 2,		/* --journal */
-	O_DAYS = 1 << 3			/* --older-than */
+	O_DAYS = 1 << 3,		/* --older-than */
+	O_FROM = 1 << 4,		/* --from FILE ... */
+	O_CURSOR = 1 << 5		/* --cursor FILE */
 };
 
+#define MAX_FROM	64
+
 struct opts {
-	const char *cmd, *db, *journal, *user;
+	const char *cmd, *db, *journal, *user, *cursor;
+	const char *from[MAX_FROM];
+	int nfrom;
 	struct db_filter f;
 	long days;
 	int has_days;
 	int paths_given;		/* --db, --journal or their variables */
+	int journal_given;		/* --journal or TALKD_JOURNAL */
 };
 
 static void
@@ -61,6 +68,8 @@ parse_opts(int argc, char **argv, int allow, struct opts *o)
 		{ "until", required_argument, NULL, 'U' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "older-than", required_argument, NULL, 'O' },
+		{ "from", required_argument, NULL, 'F' },
+		{ "cursor", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -80,7 +89,7 @@ parse_opts(int argc, char **argv, int allow, struct opts *o)
 	if (o->journal == NULL || o->journal[0] == '\0')
 		o->journal = DB_DEFAULT_JOURNAL;
 	else if (allow & O_JOURNAL)
-		o->paths_given = 1;
+		o->paths_given = o->journal_given = 1;
 	optind = 0;			/* glibc: full re-initialisation */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
@@ -93,7 +102,7 @@ parse_opts(int argc, char **argv, int allow, struct opts *o)
 			if (!(allow & O_JOURNAL))
 				goto bad;
 			o->journal = optarg;
-			o->paths_given = 1;
+			o->paths_given = o->journal_given = 1;
 			break;
 		case 'S':
 		case 'U':
@@ -124,6 +133,22 @@ parse_opts(int argc, char **argv, int allow, struct opts *o)
 			}
 			o->has_days = 1;
 			break;
+		case 'F':
+			if (!(allow & O_FROM))
+				goto bad;
+			if (o->nfrom == MAX_FROM) {
+				tc_errx(o->cmd, "too many --from files",
+				    optarg);
+				return -1;
+			}
+			o->from[o->nfrom++] = optarg;
+			o->paths_given = 1;
+			break;
+		case 'C':
+			if (!(allow & O_CURSOR))
+				goto bad;
+			o->cursor = optarg;
+			break;
 		case 'h':
 			tc_usage(stdout, o->cmd);
 			return 1;
@@ -137,6 +162,8 @@ parse_opts(int argc, char **argv, int allow, struct opts *o)
 	}
 	if (optind < argc && (allow & O_USER))
 		o->user = argv[optind++];
+	while (optind < argc && o->nfrom > 0 && o->nfrom < MAX_FROM)
+		o->from[o->nfrom++] = argv[optind++];
 	if (optind < argc) {
 		tc_usage_error(o->cmd, "unexpected argument", argv[optind]);
 		return -1;
@@ -180,10 +207,31 @@ do_ingest(struct opts *o, struct db *d, struct db_ingest_stats *st)
 {
 	struct db_err e;
 
-	if (db_ingest(d, o->journal, 0, report_reject, o, st,
-	    &e) == -1) {
-		print_err(o->cmd, &e);
-		return -1;
+	struct db_ingest_stats one;
+	int i;
+
+	if (o->nfrom == 0) {
+		if (db_ingest(d, o->journal, 0, report_reject, o, st,
+		    &e) == -1) {
+			print_err(o->cmd, &e);
+			return -1;
+		}
+		return 0;
+	}
+	memset(st, 0, sizeof(*st));
+	for (i = 0; i < o->nfrom; i++) {
+		if (db_ingest_from(d, o->from[i], 0, report_reject, o, &one,
+		    &e) == -1) {
+			print_err(o->cmd, &e);
+			return -1;
+		}
+		st->files += one.files;
+		st->records += one.records;
+		st->duplicates += one.duplicates;
+		st->rejects += one.rejects;
+		st->pending += one.pending;
+		st->forgotten += one.forgotten;
+		st->missing += one.missing;
 	}
 	return 0;
 }
@@ -395,7 +443,8 @@ cmd_ingest(int argc, char **argv)
 	struct db *d = NULL;
 	int rc;
 
-	if ((rc = opts_exit(parse_opts(argc, argv, O_JOURNAL, &o))) != -1)
+	if ((rc = opts_exit(parse_opts(argc, argv, O_JOURNAL | O_FROM, &o))) !=
+	    -1)
 		return rc;
 	if (db_open(o.db, DB_WRITE, &d, &e) == -1) {
 		print_err(o.cmd, &e);
@@ -406,9 +455,16 @@ cmd_ingest(int argc, char **argv)
 	if (rc == -1)
 		return TC_FAIL;
 	printf("ingest: %lu new records, %lu already stored, %lu rejected, "
-	    "%lu bytes pending, %lu files\n", st.records, st.duplicates,
+	    "%lu bytes pending, %lu files", st.records, st.duplicates,
 	    st.rejects, st.pending, st.files);
-	return TC_OK;
+	if (st.forgotten > 0)
+		printf(", %lu forgotten (pruned)", st.forgotten);
+	if (st.missing > 0)
+		printf(", %lu missing", st.missing);
+	printf("\n");
+	/* Records lost before they were read: said on stderr (report_reject)
+	 * and in the exit status, once, when the gap is first seen. */
+	return st.missing > 0 ? TC_FAIL : TC_OK;
 }
 
 int
@@ -441,7 +497,8 @@ cmd_prune(int argc, char **argv)
 	double cutoff;
 	int rc;
 
-	if ((rc = opts_exit(parse_opts(argc, argv, O_DAYS, &o))) != -1)
+	if ((rc = opts_exit(parse_opts(argc, argv, O_DAYS | O_JOURNAL, &o))) !=
+	    -1)
 		return rc;
 	if (getuid() != 0 && access(o.db, W_OK) != 0) {
 		tc_errx(o.cmd, "needs root or write access to the database",
@@ -453,14 +510,136 @@ cmd_prune(int argc, char **argv)
 		return TC_FAIL;
 	}
 	cutoff = (double)time(NULL) - (double)o.days * 86400.0;
-	rc = db_prune(d, cutoff, &ps, &e);
+	rc = db_prune(d, cutoff, o.journal_given ? o.journal : NULL, &ps, &e);
 	if (rc == -1)
 		print_err(o.cmd, &e);
 	else
-		printf("prune: removed %ld events, %ld invitations, "
-		    "%ld call attempts, %ld rejected lines older than %ld "
-		    "days\n", ps.events, ps.invitations, ps.announcements,
-		    ps.rejects, o.days);
+		printf("prune: removed %ld records and %ld rejected lines "
+		    "older than %ld days from the database, %ld records from "
+		    "%ld journal files\n", ps.events, ps.rejects, o.days,
+		    ps.journal_records, ps.journal_files);
 	db_close(d);
 	return rc == 0 ? TC_OK : TC_FAIL;
+}
+
+/* export: where the last run stopped, and where this one is. */
+struct exporter {
+	long long last;
+	int failed;
+};
+
+static int
+export_row(void *arg, int ncol, const char *const *names,
+    const char *const *vals)
+{
+	struct exporter *x = arg;
+	char *end;
+
+	(void)names;
+	if (vals == NULL || ncol != 2)
+		return 0;
+	if (tc_fput_json_text(stdout, vals[1]) == -1)
+		return x->failed = 1;
+	x->last = strtoll(vals[0], &end, 10);
+	return 0;
+}
+
+#define CURSOR_MAGIC	"talkctl-export-cursor 1"
+
+/* The rid in the cursor file (0 when it does not exist), or -1. */
+static long long
+cursor_read(const char *cmd, const char *path)
+{
+	char buf[128], *end;
+	long long v;
+	FILE *f;
+	size_t n;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		tc_errx(cmd, path, strerror(errno));
+		return -1;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if (strncmp(buf, CURSOR_MAGIC " ", sizeof(CURSOR_MAGIC)) != 0)
+		goto bad;
+	errno = 0;
+	v = strtoll(buf + sizeof(CURSOR_MAGIC), &end, 10);
+	if (errno != 0 || v < 0 || end == buf + sizeof(CURSOR_MAGIC) ||
+	    strcmp(end, "\n") != 0)
+		goto bad;
+	return v;
+bad:
+	tc_errx(cmd, path, "not an export cursor");
+	return -1;
+}
+
+/* Replace the cursor file atomically (a new file renamed over it). */
+static int
+cursor_write(const char *cmd, const char *path, long long v)
+{
+	char tmp[4096], line[64];
+	int fd, n, len;
+
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	len = snprintf(line, sizeof(line), CURSOR_MAGIC " %lld\n", v);
+	if (n < 0 || (size_t)n >= sizeof(tmp) || len < 0 ||
+	    (size_t)len >= sizeof(line)) {
+		tc_errx(cmd, path, "name too long");
+		return -1;
+	}
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd == -1 || write(fd, line, (size_t)len) != len || fsync(fd) == -1 ||
+	    close(fd) == -1 || rename(tmp, path) == -1) {
+		tc_errx(cmd, path, strerror(errno));
+		if (fd != -1)
+			(void)unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+int
+cmd_export(int argc, char **argv)
+{
+	struct exporter x = { 0 };
+	struct db_err e;
+	struct opts o;
+	struct db *d;
+	long long after = 0;
+	int rc;
+
+	if ((rc = opts_exit(parse_opts(argc, argv, O_FILTER | O_JOURNAL |
+	    O_CURSOR, &o))) != -1)
+		return rc;
+	if (getuid() != 0 && access(o.db, W_OK) != 0) {
+		tc_errx(o.cmd, "needs root or write access to the database",
+		    o.db);
+		return TC_FAIL;
+	}
+	if (o.cursor != NULL && (after = cursor_read(o.cmd, o.cursor)) == -1)
+		return TC_FAIL;
+	if ((d = open_for_query(&o)) == NULL)
+		return TC_FAIL;
+	x.last = after;
+	rc = db_export(d, &o.f, after, export_row, &x, &e);
+	db_close(d);
+	if (rc == -1) {
+		print_err(o.cmd, &e);
+		return TC_FAIL;
+	}
+	/* The cursor moves only once the lines are out of our hands. */
+	if (x.failed || fflush(stdout) != 0 || ferror(stdout)) {
+		tc_errx(o.cmd, "write error on standard output", NULL);
+		return TC_FAIL;
+	}
+	if (o.cursor != NULL && x.last != after &&
+	    cursor_write(o.cmd, o.cursor, x.last) == -1)
+		return TC_FAIL;
+	return TC_OK;
 }

@@ -29,7 +29,8 @@ static const struct cmd acl_cmds[] = {
 	{ "check",      cmd_acl_check,  "[-q] file ..." },
 	{ "show",       cmd_acl_show,   "[cache | policy]" },
 	{ "test",       cmd_acl_test,   "[policy]" },
-	{ "diff",       cmd_acl_diff,   "old new" },
+	{ "diff",       cmd_acl_diff,   "[--from-history [--since time] "
+	    "[--until time] [--db path]] [--fail-on-new-access] old new" },
 };
 
 static const struct cmd cmds[] = {
@@ -37,14 +38,18 @@ static const struct cmd cmds[] = {
 	{ "simulate",   cmd_simulate,   "user host [--caller name] "
 	    "[--policy file | --cache file] [--talkrc file] [--strict] "
 	    "[--json | -q] [--passwd file]" },
-	{ "ingest",     cmd_ingest,     "[--journal path] [--db path]" },
+	{ "ingest",     cmd_ingest,     "[--journal path | --from file ...] "
+	    "[--db path]" },
 	{ "who-called", cmd_who_called, "[user] [--since time] [--until time] "
 	    "[--json] [--db path] [--journal path]" },
 	{ "history",    cmd_history,    "[user] [--since time] [--until time] "
 	    "[--json] [--db path] [--journal path]" },
 	{ "audit",      cmd_audit,      "[--since time] [--until time] [--json] "
 	    "[--db path] [--journal path]" },
-	{ "prune",      cmd_prune,      "--older-than days [--db path]" },
+	{ "prune",      cmd_prune,      "--older-than days [--db path] "
+	    "[--journal path]" },
+	{ "export",     cmd_export,     "[--since time] [--until time] "
+	    "[--cursor file] [--db path] [--journal path]" },
 	{ "help",       cmd_help,       "[command]" },
 };
 

@@ -17,6 +17,7 @@ int cmd_who_called(int argc, char **argv);	/* cmd_db.c */
 int cmd_history(int argc, char **argv);		/* cmd_db.c */
 int cmd_audit(int argc, char **argv);		/* cmd_db.c */
 int cmd_prune(int argc, char **argv);		/* cmd_db.c */
+int cmd_export(int argc, char **argv);		/* cmd_db.c */
 
 /* Exit statuses (talkctl(8)). */
 #define TC_OK    0	/* success; simulate: allowed */

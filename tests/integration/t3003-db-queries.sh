@@ -3,7 +3,7 @@
 # (tests/data/db/journal.fixture): human tables, --json checked with
 # python3, time filters, ingest-before-query, usage errors.
 . "$(dirname "$0")/lib-db.sh"
-plan 33
+plan 34
 J=$T/journal D=$T/talkd.db
 cp "$SRC/tests/data/db/journal.fixture" "$J"
 tc() { "$TALKCTL" "$@" --db "$D" --journal "$J"; }
@@ -58,8 +58,9 @@ like "... and says which" "$(head -1 "$T/err")" "missing argument for: --since"
 like "-h: the usage on stdout, exit 0" "$("$TALKCTL" history -h; echo "rc=$?")" "^usage: talkctl history .*rc=0$"
 "$TALKCTL" prune --db "$D" >/dev/null 2>&1; is "prune without --older-than: exit 2" "$?" 2
 ok "before prune the caller's name is in the database files" grep -qa fenrir "$D" "$D-wal"
-like "prune --older-than 0 removes everything" "$("$TALKCTL" prune --older-than 0 --db "$D")" "^prune: removed 25 events, 3 invitations, 8 call attempts, 0 rejected lines"
-is "and the database is empty" "$(sql "$D" 'SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM invitations) + (SELECT count(*) FROM announcements)')" 0
+like "prune --older-than 0 removes everything" "$("$TALKCTL" prune --older-than 0 --db "$D")" "^prune: removed 25 records and 0 rejected lines older than 0 days from the database, 25 records from 1 journal files$"
+is "and the database is empty (records, and the texts they used)" "$(sql "$D" 'SELECT (SELECT count(*) FROM rec) + (SELECT count(*) FROM strs WHERE id NOT IN (SELECT node FROM runs))')" 0
+not_ok "... and so are the journal files" grep -qa fenrir "$T"/journal*
 not_ok "... and its bytes are gone from the files (secure_delete, VACUUM, WAL truncated)" grep -qa fenrir "$D" "$D-wal"
 
 # DEL and C1 controls (a daemon writes a byte 0x9b as \u009b) stay escaped

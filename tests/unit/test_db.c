@@ -209,8 +209,8 @@ test_migrations_set_user_version(void **state)
 	open_db(f);
 	assert_int_equal(db_schema_version(f->d), (int)db_nmigrations);
 	assert_int_equal(q1(f->d, "SELECT count(*) FROM sqlite_master WHERE"
-	    " name IN ('journals', 'events', 'rejects', 'invitations',"
-	    " 'announcements', 'calls')"), 6);
+	    " name IN ('journals', 'events', 'rejects', 'strs', 'runs', 'rec',"
+	    " 'meta')"), 7);
 	assert_int_equal(q1(f->d, "PRAGMA foreign_keys"), 1);
 	assert_int_equal(q1(f->d, "PRAGMA secure_delete"), 1);
 	assert_int_equal(q1(f->d, "SELECT journal_mode = 'wal' FROM"
@@ -237,23 +237,25 @@ test_reopen_is_noop(void **state)
 static void
 test_bad_migration_reports_position(void **state)
 {
-	static const struct db_migration bad[] = {
-		{ "001-ok.sql", "CREATE TABLE a (x);\n" },
-		{ "002-bad.sql", "-- two\nCREATE TABLE b (x);\n"
-		    "CREATE TABLE c (x INTEGER,, y);\n" },
-	};
+	struct db_migration bad[8];
 	struct fx *f = *state;
 	struct db_err e;
 	struct db *d = NULL;
+	size_t n = db_nmigrations;
 
 	(void)f;
+	assert_true(n + 1 <= 8);
+	memcpy(bad, db_migrations, n * sizeof(bad[0]));
+	bad[n].name = n == 2 ? "003-bad.sql" : "00x-bad.sql";
+	bad[n].sql = "-- two\nCREATE TABLE b (x);\n"
+	    "CREATE TABLE c (x INTEGER,, y);\n";
 	assert_int_equal(db_open(":memory:", DB_WRITE, &d, &e), 0);
-	assert_int_equal(db_migrate(d, bad, 2, &e), -1);
-	assert_string_equal(e.file, "schema/002-bad.sql");
+	assert_int_equal(db_migrate(d, bad, n + 1, &e), -1);
+	assert_string_equal(e.file, "schema/003-bad.sql");
 	assert_int_equal(e.line, 3);
 	assert_int_equal(e.col, 27);		/* the second comma */
-	/* The real 001 (db_open) stays; 002 is rolled back as a whole. */
-	assert_int_equal(db_schema_version(d), 1);
+	/* The real ones (db_open) stay; the bad one is rolled back whole. */
+	assert_int_equal(db_schema_version(d), (int)n);
 	assert_int_equal(q1(d, "SELECT count(*) FROM sqlite_master WHERE"
 	    " name IN ('a', 'b')"), 0);
 	assert_int_equal(q1(d, "SELECT count(*) FROM sqlite_master WHERE"
@@ -290,11 +292,14 @@ test_ingest_fixture_rows(void **state)
 	assert_int_equal(q1(f->d, "SELECT count(*) FROM events"), 24);
 	assert_int_equal(q1(f->d, "SELECT count(DISTINCT run || seq) FROM"
 	    " events"), 24);
-	assert_int_equal(q1(f->d, "SELECT count(*) FROM invitations"), 3);
-	assert_int_equal(q1(f->d, "SELECT count(*) FROM announcements"), 7);
 	assert_int_equal(q1(f->d, "SELECT count(*) FROM journals"), 1);
-	assert_int_equal(q1(f->d, "SELECT off FROM journals"),
-	    q1(f->d, "SELECT sum(length(raw) + 1) FROM events"));
+	{
+		struct stat sb;
+
+		assert_int_equal(stat(f->jpath, &sb), 0);
+		assert_int_equal(q1(f->d, "SELECT off FROM journals"),
+		    sb.st_size);
+	}
 	/* Fields come out of the JSON as typed values. */
 	assert_int_equal(q1(f->d, "SELECT count(*) FROM events WHERE seq = 4"
 	    " AND event = 'announce.rung' AND caller = 'thor' AND callee ="
@@ -306,39 +311,20 @@ test_ingest_fixture_rows(void **state)
 	    " AND caller = 'x' || char(27) || '[2Jy'"), 1);
 	assert_int_equal(q1(f->d, "SELECT t = 1795413600 FROM events WHERE"
 	    " seq = 1"), 1);
-	/* Exactly these lifecycle rows. */
-	assert_string_equal(qt(f->d, "SELECT group_concat(x, ';') FROM (SELECT"
-	    " run || ',' || coalesce(id, '') || ',' || caller || ',' || callee"
-	    " || ',' || src || ',' || refreshes || ',' || coalesce(lookup_by, '')"
-	    " || ',' || lookups || ',' || coalesce(ending, '') || ',' ||"
-	    " coalesce(reason, '') AS x FROM invitations ORDER BY rid)", buf,
-	    sizeof(buf)),
-	    "00000000000000a1,1,thor,sif,127.0.0.1:40001,0,sif,1,deleted,;"
-	    "00000000000000a1,3,loki,sif,127.0.0.1:40003,1,,0,expired,;"
-	    "00000000000000a1,,thor,sif,198.51.100.9:2003,0,,0,refused,"
-	    "not-local");
-	assert_string_equal(qt(f->d, "SELECT group_concat(x, ';') FROM (SELECT"
-	    " kind || ',' || coalesce(id, '') || ',' || caller || ',' || callee"
-	    " || ',' || coalesce(tty, '') || ',' || rings || ',' ||"
-	    " coalesce(answer, '') || ',' || coalesce(rule, '') || ',' ||"
-	    " coalesce(reason, '') || ',' || coalesce(ending, '') AS x FROM"
-	    " announcements ORDER BY rid)", buf, sizeof(buf)),
-	    "rung,2,thor,sif,pts/3,1,SUCCESS,,,deleted;"
-	    "rung,5,loki,sif,pts/3,2,SUCCESS,,,expired;"
-	    "rung,6,odin,sif,pts/3,1,SUCCESS,,,deleted;"
-	    "refused,,thor,baldr,,0,NOT_HERE,,not-logged-in,;"
-	    "refused,,thor,sif,,0,PERMISSION_DENIED,,mesg-n,;"
-	    "denied,,fenrir,sif,,0,FAILED,/etc/talkd/policy.yaml:deny-wolves,"
-	    "site-deny,;"
-	    "rung,7,x\033[2Jy,sif,pts/3,1,SUCCESS,,,");
-	/* The re-ring folded into its announcement. */
-	assert_int_equal(q1(f->d, "SELECT rings FROM announcements WHERE"
-	    " caller = 'loki'"), 2);
+	/* Compact: texts once each, times as integer microseconds, the
+	 * address apart from its port. */
+	assert_int_equal(q1(f->d, "SELECT count(*) FROM strs WHERE s = 'sif'"),
+	    1);
+	assert_int_equal(q1(f->d, "SELECT t FROM rec WHERE seq = 3"),
+	    1795413660100000LL);
+	assert_int_equal(q1(f->d, "SELECT port FROM rec WHERE seq = 3"), 40001);
+	assert_string_equal(qt(f->d, "SELECT run || ',' || min_seq || ',' ||"
+	    " max_seq || ',' || n || ',' || pruned FROM runs", buf,
+	    sizeof(buf)), "00000000000000a1,1,24,24,0");
 	/* A second run adds nothing. */
 	ingest(f, &st, &r);
 	assert_int_equal(st.records, 0);
 	assert_int_equal(q1(f->d, "SELECT count(*) FROM events"), 24);
-	assert_int_equal(q1(f->d, "SELECT count(*) FROM announcements"), 7);
 }
 
 static void
@@ -357,7 +343,7 @@ test_ingest_unique_guard(void **state)
 	    0);
 	assert_int_equal(st.records, 0);
 	assert_int_equal(st.duplicates, 24);
-	assert_int_equal(q1(f->d, "SELECT count(*) FROM invitations"), 3);
+	assert_int_equal(q1(f->d, "SELECT count(*) FROM events"), 24);
 }
 
 static void
@@ -442,7 +428,13 @@ test_corrupt_lines_skipped_and_reported(void **state)
 	ingest(f, &st, &r);
 	assert_int_equal(st.records, 3);
 	assert_int_equal(st.rejects, 7);
-	assert_int_equal(r.n, 7);
+	/* Seq 2, 3, 5 and 6 are rejected lines: lost, and said so once,
+	 * after the lines (line 0: about the run). */
+	assert_int_equal(st.missing, 4);
+	assert_int_equal(r.n, 8);
+	assert_int_equal(r.line[7], 0);
+	assert_string_equal(r.reason[7], "4 records missing between seq 1 and "
+	    "7 (lost before ingest)");
 	assert_int_equal(r.line[0], 2);
 	assert_string_equal(r.reason[0], "not JSON");
 	assert_int_equal(r.line[1], 3);
@@ -631,6 +623,84 @@ test_history_lifecycle(void **state)
 	free(r);
 }
 
+/*
+ * The record parser through ingest and audit --json: escapes decoded and
+ * written back as the daemon writes them, unknown keys (nested too) kept
+ * verbatim, and what is not strict JSON or has a wrongly typed known key
+ * rejected with a reason.
+ */
+static void
+test_record_parser(void **state)
+{
+	static const char *const good[] = {
+		"{\"v\":1,\"run\":\"p\",\"seq\":1,\"ts\":\"2026-11-23T06:00:00.5Z\","
+		    "\"event\":\"x\",\"caller\":\"\\u00e9\\ud83d\\ude00\\\"\","
+		    "\"extra\":{\"a\":[1,2.5e3,null,true]}}",
+		"{ \"v\" : 1 , \"run\":\"p\",\"seq\":2,\"ts\":\"2026-11-23 06:00\","
+		    "\"event\":\"x\",\"caller\":null,\"later\":\"k\"} ",
+	};
+	static const char *const bad[] = {
+		"{\"v\":1,\"run\":\"p\",\"seq\":3,\"ts\":\"2026-11-23\","
+		    "\"event\":\"x\",\"caller\":\"a\\u0000b\"}",
+		"{\"v\":1,\"run\":\"p\",\"seq\":4,\"ts\":\"2026-11-23\","
+		    "\"event\":\"x\",\"caller\":\"\\ud83d\"}",
+		"{\"v\":1,\"run\":\"p\",\"seq\":5,\"ts\":\"2026-11-23\","
+		    "\"event\":\"x\",\"id\":1.5}",
+		"{\"v\":1,\"run\":\"p\",\"seq\":6,\"ts\":\"2026-11-23\","
+		    "\"event\":\"x\"} x",
+		"{\"v\":1,\"run\":\"p\",\"seq\":07,\"ts\":\"2026-11-23\","
+		    "\"event\":\"x\"}",
+		"{\"v\":1,\"run\":\"p\",\"seq\":8,\"ts\":\"2026-02-30\","
+		    "\"event\":\"x\"}",
+		"{\"v\":1,\"run\":\"p\",\"seq\":9,\"ts\":\"2026-11-23\","
+		    "\"event\":\"x\",\"node\":\"\"}",
+	};
+	static const char *const why[] = {
+		"not JSON", "not JSON", "bad \"id\"", "not JSON", "not JSON",
+		"missing or bad \"ts\"", "bad \"node\"",
+	};
+	struct fx *f = *state;
+	struct db_ingest_stats st;
+	struct db_filter flt = { .json = 1 };
+	struct rows *r = calloc(1, sizeof(*r));
+	struct rej rj = { 0 };
+	struct db_err e;
+	char buf[256];
+	size_t i;
+
+	assert_non_null(r);
+	open_db(f);
+	for (i = 0; i < 2; i++) {
+		write_file(f->jpath, i == 0 ? "w" : "a", good[i]);
+		write_file(f->jpath, "a", "\n");
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_file(f->jpath, "a", bad[i]);
+		write_file(f->jpath, "a", "\n");
+	}
+	ingest(f, &st, &rj);
+	assert_int_equal(st.records, 2);
+	assert_int_equal(st.rejects, sizeof(bad) / sizeof(bad[0]));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_string_equal(rj.reason[i], why[i]);
+	/* UTF-8 inside, the code point (a surrogate pair above U+FFFF). */
+	assert_string_equal(qt(f->d, "SELECT caller FROM events WHERE seq = 1",
+	    buf, sizeof(buf)), "\xc3\xa9\xf0\x9f\x98\x80\"");
+	assert_int_equal(q1(f->d, "SELECT t FROM rec WHERE seq = 1"),
+	    1795413600500000LL);
+	assert_int_equal(db_audit(f->d, &flt, on_row, r, &e), 0);
+	assert_int_equal(r->n, 2);
+	/* In time order: seq 2 is half a second earlier. */
+	assert_string_equal(r->row[1], "{\"v\":1,\"run\":\"p\",\"seq\":1,"
+	    "\"ts\":\"2026-11-23T06:00:00.500000Z\",\"event\":\"x\","
+	    "\"caller\":\"\\u00e9\\ud83d\\ude00\\\"\","
+	    "\"extra\":{\"a\":[1,2.5e3,null,true]}}");
+	assert_string_equal(r->row[0], "{\"v\":1,\"run\":\"p\",\"seq\":2,"
+	    "\"ts\":\"2026-11-23T06:00:00.000000Z\",\"event\":\"x\","
+	    "\"later\":\"k\"}");
+	free(r);
+}
+
 static void
 test_audit_order_and_raw_json(void **state)
 {
@@ -674,19 +744,35 @@ test_prune(void **state)
 	loaded(f);
 	assert_int_equal(db_parse_time("2026-11-23T06:20:00Z", 0, &cut, &e),
 	    0);
-	assert_int_equal(db_prune(f->d, cut, &ps, &e), 0);
+	assert_int_equal(db_prune(f->d, cut, NULL, &ps, &e), 0);
 	assert_int_equal(ps.events, 14);
-	assert_int_equal(ps.invitations, 2);
-	assert_int_equal(ps.announcements, 2);
 	assert_int_equal(q1(f->d, "SELECT count(*) FROM events"), 10);
 	assert_int_equal(q1(f->d, "SELECT min(seq) FROM events"), 15);
-	/* The offset survives: nothing is ingested again. */
+	assert_int_equal(q1(f->d, "SELECT pruned FROM runs"), 14);
+	/* The names only the pruned records used are gone too. */
+	assert_int_equal(q1(f->d, "SELECT count(*) FROM strs WHERE s = 'loki'"),
+	    0);
+	/* The journal lost them as well (it was renamed like a rotation and
+	 * rewritten). */
+	assert_int_equal(ps.journal_records, 14);
+	assert_int_equal(ps.journal_files, 1);
 	{
 		struct db_ingest_stats st;
 		struct rej r = { 0 };
 
+		/* Nothing new, and nothing pruned comes back. */
 		ingest(f, &st, &r);
-		assert_int_equal(st.records + st.duplicates, 0);
+		assert_int_equal(st.records, 0);
+		assert_int_equal(q1(f->d, "SELECT count(*) FROM events"), 10);
+		/* A fresh database from the journal files: the same. */
+		db_close(f->d);
+		f->d = NULL;
+		assert_int_equal(unlink(f->dbpath), 0);
+		open_db(f);
+		ingest(f, &st, &r);
+		assert_int_equal(st.records, 10);
+		assert_int_equal(q1(f->d, "SELECT min(seq) FROM events"), 15);
+		assert_int_equal(r.n, 0);
 	}
 }
 
@@ -733,6 +819,12 @@ test_parse_time(void **state)
 	    -1);
 	assert_int_equal(db_parse_time("-99999999999999999999d", now, &t, &e),
 	    -1);
+	/* The bound is on N x unit, not on N (found by fuzz_db_ingest). */
+	assert_int_equal(db_parse_time("-0800006761w", now, &t, &e), -1);
+	assert_int_equal(db_parse_time("-5228w", now, &t, &e), 0);
+	assert_int_equal(db_parse_time("-5229w", now, &t, &e), -1);
+	assert_int_equal(db_parse_time("-36600d", now, &t, &e), 0);
+	assert_int_equal(db_parse_time("-36601d", now, &t, &e), -1);
 }
 
 int
@@ -770,6 +862,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_audit_order_and_raw_json,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_parser, setup,
+		    teardown),
 		cmocka_unit_test(test_parse_time),
 	};
 	const char *src = getenv("TALKD_SRCDIR");
