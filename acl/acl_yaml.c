@@ -838,6 +838,10 @@ acl_parse_yaml(const char *name, const char *buf, size_t len,
 		yerr(&c, NULL, "out of memory");
 	else
 		rc = policy(&c, root);
+	if (rc == 0) {
+		acl_rules_limit(&c.a->site, name, es);
+		rc = es->n > 0 ? -1 : 0;
+	}
 	ynode_free(root);
 	free(c.ids);
 	if (rc < 0) {

@@ -206,6 +206,8 @@ tc_deciding_rule(const struct acl_verdict *v)
 	case ACL_R_INSECURE_TALKRC:
 	case ACL_R_BAD_TALKRC:
 		return v->user;
+	case ACL_R_BUDGET:
+		return v->stop;
 	case ACL_R_SITE_ALLOW:
 	case ACL_R_SITE_DENY:
 	case ACL_R_STRICT_DENY:

@@ -365,6 +365,9 @@ policy_decide(struct policy *p, const char *callee, const char *caller,
 	case ACL_R_BAD_TALKRC:
 		ref(d->rule, sizeof(d->rule), "user", v.user);
 		break;
+	case ACL_R_BUDGET:		/* the rule where the budget ran out */
+		ref(d->rule, sizeof(d->rule), "site", v.stop);
+		break;
 	default:
 		ref(d->rule, sizeof(d->rule), "site", v.site);
 		break;
