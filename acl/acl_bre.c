@@ -712,7 +712,7 @@ acl_bre_dfa(const pcre2_code *re)
 }
 
 #define DFA_WS		1024	/* ints: bounds the DFA's active states */
-#define FIRST_LIMIT	16	/* match-limit steps of the first try */
+#define FIRST_LIMIT	8	/* match-limit steps of the first try */
 #define FRAME_UNIT	512	/* frame bytes that cost one more unit */
 
 /*
