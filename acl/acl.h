@@ -56,7 +56,7 @@ enum acl_reason {
  * Whatever the rules, a decision there costs about 1 ms, 10 ms at worst.
  */
 #define ACL_BUDGET		25000
-#define ACL_DFA_BYTE		512
+#define ACL_DFA_BYTE		128
 
 /* Rule-count limits, checked where a file is parsed (size: ACL_*_MAX). */
 #define ACL_TALKRC_RULES_MAX	1000	/* rules in one ~/.talkrc */

@@ -711,7 +711,7 @@ acl_bre_dfa(const pcre2_code *re)
 	    n == 0;
 }
 
-#define DFA_WS		1024	/* ints: bounds the DFA's active states */
+#define DFA_WS		512	/* ints: bounds the DFA's active states */
 #define FIRST_LIMIT	8	/* match-limit steps of the first try */
 #define FRAME_UNIT	512	/* frame bytes that cost one more unit */
 
@@ -733,10 +733,12 @@ charge(unsigned long *left, unsigned long n)
  * limit or error).  Every try is charged what it may cost, not what it
  * did: pcre2_match with match limit L costs L units times the weight of
  * the pattern's backtracking frame; pcre2_dfa_match costs ACL_DFA_BYTE
- * units per subject byte (its work per byte is bounded by DFA_WS).  A
- * first cheap try decides ordinary patterns; then the DFA, where the
- * pattern allows it; then tries with 16 times the limit each, until what
- * remains is spent.
+ * units per subject byte (its work per byte is bounded by DFA_WS).  The
+ * tries double the limit from FIRST_LIMIT, so a pattern that needs L
+ * steps is charged less than 2L + 8; ordinary patterns need 1 to 30.
+ * Where the pattern allows it, the DFA runs once, as soon as it is the
+ * cheaper next try; when it runs out of workspace the doubling goes on,
+ * until what remains is spent.
  */
 int
 acl_re_run(const pcre2_code *re, pcre2_match_data *md,
@@ -746,11 +748,26 @@ acl_re_run(const pcre2_code *re, pcre2_match_data *md,
 	int ws[DFA_WS], rc;
 	size_t fs = 0;
 	unsigned long w, lim = FIRST_LIMIT, n;
+	unsigned long dfa_cost = ((unsigned long)len + 1) * ACL_DFA_BYTE;
 
 	if (pcre2_pattern_info(re, PCRE2_INFO_FRAMESIZE, &fs) != 0)
 		fs = 0;
 	w = 1 + fs / FRAME_UNIT;
 	for (;;) {
+		if (dfa && lim * w >= dfa_cost) {
+			dfa = 0;
+			if (!charge(left, dfa_cost))
+				return -1;
+			pcre2_set_match_limit(mc, UINT32_MAX);
+			rc = pcre2_dfa_match(re, (PCRE2_SPTR)s, len, 0,
+			    PCRE2_DFA_SHORTEST, md, mc, ws, DFA_WS);
+			if (rc >= 0)
+				return 1;
+			if (rc == PCRE2_ERROR_NOMATCH)
+				return 0;
+			if (rc != PCRE2_ERROR_DFA_WSSIZE)
+				return -1;
+		}
 		n = lim * w;
 		if (n > *left) {
 			lim = *left / w;
@@ -766,20 +783,7 @@ acl_re_run(const pcre2_code *re, pcre2_match_data *md,
 			return 0;
 		if (rc != PCRE2_ERROR_MATCHLIMIT || *left == 0)
 			return -1;
-		if (dfa && lim == FIRST_LIMIT) {
-			if (!charge(left, (len + 1) * ACL_DFA_BYTE))
-				return -1;
-			pcre2_set_match_limit(mc, UINT32_MAX);
-			rc = pcre2_dfa_match(re, (PCRE2_SPTR)s, len, 0,
-			    PCRE2_DFA_SHORTEST, md, mc, ws, DFA_WS);
-			if (rc >= 0)
-				return 1;
-			if (rc == PCRE2_ERROR_NOMATCH)
-				return 0;
-			if (rc != PCRE2_ERROR_DFA_WSSIZE)
-				return -1;
-		}
-		lim *= 16;
+		lim *= 2;
 	}
 }
 

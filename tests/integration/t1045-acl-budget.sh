@@ -34,23 +34,22 @@ grep "budget-exceeded" "$T/journal" | head -1 | sed 's/^/# /'
 
 # The hostile client: LOOK_UPs naming $U, 4 in flight, bounded in count
 # and time; meanwhile 200 requests for another user, one at a time.
-"$B/tools/ntalk-load" -n 1500 -w 4 -T 20 127.0.0.1:$PORT lookup \
+"$B/tools/ntalk-load" -n 20000 -w 4 -T 15 127.0.0.1:$PORT lookup \
     aaaaaaaaaac $U >"$T/load.out" 2>&1 &
 LPID=$!
 _pids="$_pids $LPID"
 sleep 0.2
 lat=$("$B/tools/ntalk-load" -L 1000 -n 200 127.0.0.1:$PORT lookup thor talkbud2)
 kill -0 $LPID 2>/dev/null; _result $? "the hostile load was still running at the end"
-wait $LPID
+kill $LPID 2>/dev/null; wait $LPID 2>/dev/null
 echo "# normal client under load: $lat"
-echo "# hostile client: $(cat "$T/load.out")"
 max=$(echo "$lat" | sed -n 's/.*max_ms=\([0-9.]*\).*/\1/p')
 lost=$(echo "$lat" | sed -n 's/.*lost=\([0-9]*\).*/\1/p')
 is "no normal request lost under the hostile load" "$lost" 0
 awk -v m="$max" 'BEGIN { exit !(m != "" && m < 100) }'
 _result $? "every normal request answered within 100 ms (worst $max ms)"
 n=$(grep -c '"reason":"budget-exceeded"' "$T/journal")
-like "the hostile requests were decided and denied ($n journaled)" "$n" '^[1-9][0-9]*$'
+like "the hostile requests were decided and denied ($n journaled)" "$n" '^[1-9][0-9][0-9]+$'
 unlike_allowed=$(grep "\"caller\":\"aaaaaaaaaac\"" "$T/journal" | grep -c '"event":"request.allowed"')
 is "none of them was allowed" "$unlike_allowed" 0
 

@@ -159,6 +159,16 @@ test_normal_policy_unaffected(void **state)
 	assert_int_equal(v.user->line, 18);
 	acl_free(rc);
 	free(buf);
+	/* 500 rules whose patterns backtrack a little (14 steps each) */
+	rc = copies("eve.rules", "deny ^.*-adm$\n", 500);
+	q.caller = "admin_abcde";
+	acl_decide(NULL, rc, &q, &v);
+	assert_int_equal(v.reason, ACL_R_SITE_ALLOW);
+	q.caller = "admin-adm";
+	acl_decide(NULL, rc, &q, &v);
+	assert_int_equal(v.reason, ACL_R_USER_DENY);
+	assert_int_equal(v.user->line, 500);
+	acl_free(rc);
 }
 
 /* A ~/.talkrc may hold ACL_TALKRC_RULES_MAX rules, not one more. */
