@@ -34,6 +34,7 @@ struct acl_rule {
 	char *id, *text;
 	enum acl_kind kind;
 	char *pat;			/* BRE or PCRE source (BRE, PCRE) */
+	unsigned pline, pcol;		/* where pat starts; 0 = not known */
 	pcre2_code *re;
 	pcre2_match_data *md;
 	pcre2_match_context *mc;

@@ -218,6 +218,19 @@ quant(const char *p, int *many, int *bounded)
 }
 
 /*
+ * The offset to report for a group at pat + at: the group it wraps, for
+ * the (?:( ... )) the BRE translation writes for a repeated \( \) group
+ * (the wrapper maps back to the quantifier, the group to its \().
+ */
+static long
+group_at(const char *pat, size_t at)
+{
+	if (strncmp(pat + at, "(?:(", 4) == 0 && pat[at + 4] != '?')
+		return (long)at + 3;
+	return (long)at;
+}
+
+/*
  * Where PCRE2 pattern pat may need super-linear (exponential or
  * polynomial) backtracking: a repeated group holding a quantifier, a
  * capturing group repeated a bounded number of times (a group only
@@ -305,17 +318,17 @@ superlinear(const char *pat, const char **what)
 				if (st[depth].quant) {
 					*what = "a repeated group that holds a "
 					    "quantifier (nested repetition)";
-					return (long)st[depth].at;
+					return group_at(pat, st[depth].at);
 				}
 				if (st[depth].backref) {
 					*what = "a back-reference inside a "
 					    "repeated group";
-					return (long)st[depth].at;
+					return group_at(pat, st[depth].at);
 				}
 				if (bounded && st[depth].cap) {
 					*what = "a group repeated a bounded "
 					    "number of times";
-					return (long)st[depth].at;
+					return group_at(pat, st[depth].at);
 				}
 				if (st[depth].num > 0 &&
 				    st[depth].num < SL_GROUPS)
@@ -347,7 +360,10 @@ atom:
 	return -1;
 }
 
-/* Warn about a rule whose pattern matching may be super-linear. */
+/*
+ * Warn about a rule whose pattern matching may be super-linear, at the
+ * construct's line and column where the parser noted them.
+ */
 static void
 lint_superlinear(struct lint *l, const struct acl_rule *r)
 {
@@ -355,6 +371,7 @@ lint_superlinear(struct lint *l, const struct acl_rule *r)
 	unsigned *map = NULL;
 	size_t erroff;
 	const char *what = "";
+	struct acl_rule_ref at = r->ref;
 	long off;
 
 	if (r->kind == ACL_K_BRE) {
@@ -368,11 +385,15 @@ lint_superlinear(struct lint *l, const struct acl_rule *r)
 		off = superlinear(r->pat, &what);
 	free(pat);
 	free(map);
-	if (off >= 0)
-		warn(l, &r->ref, NULL, "pattern \"%.64s\" has %s at offset "
-		    "%ld: its matching may be super-linear, so a decision "
-		    "may run out of budget (budget-exceeded, a denial)",
-		    r->pat, what, off + 1);
+	if (off < 0)
+		return;
+	if (r->pcol > 0) {
+		at.line = r->pline;
+		at.col = r->pcol + (unsigned)off;
+	}
+	warn(l, &at, NULL, "pattern \"%.64s\" may need super-linear "
+	    "matching: %s at byte %ld; a decision that runs out of its budget "
+	    "there is a denial (budget-exceeded)", r->pat, what, off + 1);
 }
 
 static void

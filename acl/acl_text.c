@@ -243,6 +243,8 @@ rule_from_tokens(struct acl *a, const char *l, size_t lineno,
 	r->ref.action = t[0].s[0] == 'a' ? ACL_ALLOW : ACL_DENY;
 	r->kind = ACL_K_BRE;
 	r->pat = t[1].s;
+	r->pline = (unsigned)lineno;
+	r->pcol = acl_col(l, t[1].off);
 	t[1].s = NULL;
 	if (acl_rule_compile(r, msg, sizeof msg, &off) < 0) {
 		acl_errf(es, file, (unsigned)lineno, acl_col(l, t[1].off + off),

@@ -474,6 +474,10 @@ rule(struct yctx *c, struct acl_set *s, const struct ynode *m)
 			return -1;
 		if ((r->pat = acl_strdup(v->val)) == NULL)
 			return yerr(c, v, "out of memory");
+		if (strchr(v->val, '\n') == NULL) {
+			r->pline = v->line;
+			r->pcol = v->col + (v->quoted ? 1 : 0);
+		}
 		if (acl_rule_compile(r, msg, sizeof msg, &off) < 0) {
 			struct ynode at = *v;
 

@@ -48,7 +48,7 @@ unlike "$out$err" "$(printf '\033')" "control bytes from a file are escaped"
 printf 'allow ^thor$\n  deny \\(a*\\)\\{1,30\\}\\1bc\n' >slow.acl
 run talkctl acl check slow.acl
 is "$rc" 0 "a super-linear pattern is valid"
-like "$out$err" "slow.acl:2:3: warning: pattern" \
+like "$out$err" "slow.acl:2:8: warning: pattern" \
     "but warned about at file:line:col"
 like "$out$err" "nested repetition" "as super-linear"
 

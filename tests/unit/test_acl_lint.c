@@ -177,6 +177,8 @@ test_superlinear_patterns(void **state)
 	    "deny \\(ab\\)\\{2,3\\}\n", &w);		/* 7 */
 	assert_true(find(&w, 1, "nested repetition") >= 0);
 	assert_true(find(&w, 1, "super-linear") >= 0);
+	/* at the pattern's column: the group's \( */
+	assert_int_equal(w.w[find(&w, 1, "super-linear")].col, 6);
 	assert_true(find(&w, 2, "nested repetition") >= 0);
 	assert_int_equal(find(&w, 3, "super-linear"), -1);
 	assert_int_equal(find(&w, 4, "super-linear"), -1);
@@ -190,6 +192,7 @@ test_superlinear_patterns(void **state)
 	    "  - { action: allow, match: \"^(x|y)+$\" }\n"	/* 5 */
 	    "  - { action: deny, match: \"^(b)c+\\\\1$\" }\n", &w);	/* 6 */
 	assert_true(find(&w, 3, "nested repetition") >= 0);
+	assert_int_equal(w.w[find(&w, 3, "nested repetition")].col, 31);
 	assert_true(find(&w, 4, "back-reference") >= 0);
 	assert_int_equal(find(&w, 5, "super-linear"), -1);
 	assert_int_equal(find(&w, 6, "super-linear"), -1);
