@@ -702,7 +702,7 @@ acl_decide_trace(const struct acl *policy, const struct acl *talkrc,
 	int strict = q->strict || (policy != NULL && policy->strict);
 	int site_allow, user_allow, forced = 0;
 
-	if (fn != NULL) {			/* the listing, on its own budget */
+	if (fn != NULL) {		/* the listing, on its own budget */
 		if (policy != NULL)
 			(void)set_trace(&policy->site, callee, q->addr, 0, fn,
 			    ctx, &lb);

@@ -89,8 +89,8 @@ struct acl_verdict {
 	enum acl_reason reason;
 	const struct acl_rule_ref *site;	/* deciding site rule, NULL = default */
 	const struct acl_rule_ref *user;	/* deciding user rule, NULL = default */
-	const struct acl_rule_ref *stop;	/* ACL_R_BUDGET: the rule where the
-						   budget ran out, else NULL */
+	/* ACL_R_BUDGET: the rule where the budget ran out, else NULL */
+	const struct acl_rule_ref *stop;
 };
 
 /* Identity of a ~/.talkrc as seen by fstat, to tell a stale compiled copy. */

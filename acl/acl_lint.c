@@ -183,9 +183,10 @@ quant(const char *p, int *many, int *bounded)
 	int comma = 0, digits = 0;
 
 	*many = *bounded = 0;
-	if (*q == '*' || *q == '+')
-		*many = 1, q++;
-	else if (*q == '?')
+	if (*q == '*' || *q == '+') {
+		*many = 1;
+		q++;
+	} else if (*q == '?')
 		q++;
 	else if (*q == '{') {
 		for (q++; (*q >= '0' && *q <= '9') || *q == ','; q++) {
@@ -235,10 +236,10 @@ group_at(const char *pat, size_t at)
  * polynomial) backtracking: a repeated group holding a quantifier, a
  * capturing group repeated a bounded number of times (a group only
  * wrapping one atom, as the BRE translation writes them, is not), a
- * back-reference inside a
- * repeated group or to a group that is repeated.  Returns the offset of
- * the construct and its description, or -1.  A scan of the pattern text,
- * not a proof: it errs towards warning.
+ * back-reference inside a repeated group, repeated, or to a group that
+ * is repeated.  Returns the offset of the construct and its description,
+ * or -1.  A scan of the pattern text, not a proof: it errs towards
+ * warning.
  */
 static long
 superlinear(const char *pat, const char **what)
@@ -261,8 +262,9 @@ superlinear(const char *pat, const char **what)
 			p++;
 			if (*p >= '1' && *p <= '9') {
 				ref = (unsigned)(*p - '0');
-				if (ref < SL_GROUPS && (rep[ref / 8] >> (ref % 8)) & 1) {
-					*what = "a back-reference to a repeated group";
+				if ((rep[ref / 8] >> (ref % 8)) & 1) {
+					*what = "a back-reference to a "
+					    "repeated group";
 					return (long)(p - 1 - pat);
 				}
 				isref = 1;
@@ -330,14 +332,13 @@ superlinear(const char *pat, const char **what)
 					    "number of times";
 					return group_at(pat, st[depth].at);
 				}
-				if (st[depth].num > 0 &&
-				    st[depth].num < SL_GROUPS)
-					rep[st[depth].num / 8] |=
-					    (unsigned char)(1u << (st[depth].num % 8));
+				ref = st[depth].num;
+				if (ref > 0 && ref < SL_GROUPS)
+					rep[ref / 8] |= (unsigned char)(1u <<
+					    (ref % 8));
 			}
 			if (depth > 0 && depth < SL_NEST) {
-				st[depth - 1].quant |= st[depth].quant ||
-				    (n > 0 && many);
+				st[depth - 1].quant |= st[depth].quant || many;
 				st[depth - 1].backref |= st[depth].backref;
 				st[depth - 1].cap |= st[depth].cap;
 			}

@@ -49,7 +49,7 @@ latency(int fd, uint8_t *pkt, long count, long pidbase, long wait_ms)
 		struct pollfd p = { fd, POLLIN, 0 };
 
 		while (recv(fd, r, sizeof(r), MSG_DONTWAIT) > 0)
-			;			/* a late answer to a lost one */
+			;		/* a late answer to a lost one */
 		put32(pkt + 40, (uint32_t)(pidbase + i));
 		t = now();
 		if (send(fd, pkt, 84, 0) < 0) {
@@ -99,8 +99,9 @@ main(int argc, char **argv)
 		default: return 2;
 		}
 	}
-	if (argc - optind != 4 || strlen(argv[optind]) >= sizeof(host) || count < 1 || window < 1 ||
-	    lat_ms < 0 || lat_ms > 60000 || (lat_ms > 0 && count > 100000)) {
+	if (argc - optind != 4 || strlen(argv[optind]) >= sizeof(host) ||
+	    count < 1 || window < 1 || lat_ms < 0 || lat_ms > 60000 ||
+	    (lat_ms > 0 && count > 100000)) {
 		fprintf(stderr, "usage: ntalk-load [-n N] [-w W] [-T S] [-p PID] HOST:PORT invite|lookup|announce L R\n");
 		return 2;
 	}

@@ -18,7 +18,7 @@
 
 #include "acl/acl.h"
 
-#define BOUND_MS	100		/* SPEC 4: no request delays another more */
+#define BOUND_MS	100	/* SPEC 4: the most one request delays */
 
 static struct acl *
 copies(const char *name, const char *line, size_t n)
