@@ -13,6 +13,15 @@
  * rules that come after the winner: with 100,000 literal rules it is
  * about as cheap as with ten.  The trace (talkctl simulate) still tries
  * every rule in order, since it reports them all.
+ *
+ * Bounded cost.  The pattern rules a decision tries share one budget of
+ * match work (ACL_BUDGET, acl.h; acl_re_run charges every try what it may
+ * cost).  A rule that cannot be decided within what remains makes the
+ * whole decision a denial (ACL_R_BUDGET) naming that rule -- never an
+ * allow, whatever its action: a rule not decided could have been the last
+ * match.  The rules before the winner are never tried, so they cost
+ * nothing; the outcome is the same as trying them all when the budget
+ * suffices.  The trace reaches its verdict the same way.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,8 +34,8 @@
 
 #include "acl/acl_int.h"
 
-#define MATCH_LIMIT	100000		/* pcre2 backtracking bound per rule */
-#define DEPTH_LIMIT	1000
+#define DEPTH_LIMIT	1000		/* pcre2 backtracking frames */
+#define HEAP_LIMIT	4096		/* KiB of them */
 
 static void vfill(struct acl_err *, const char *, unsigned, unsigned,
     const char *, va_list) __attribute__((format(printf, 5, 0)));
@@ -252,8 +261,8 @@ acl_rule_compile(struct acl_rule *r, char *msg, size_t msgsz, size_t *erroff)
 		return -1;
 	}
 	r->dfa = r->kind == ACL_K_BRE && acl_bre_dfa(r->re);
-	pcre2_set_match_limit(r->mc, MATCH_LIMIT);
 	pcre2_set_depth_limit(r->mc, DEPTH_LIMIT);
+	pcre2_set_heap_limit(r->mc, HEAP_LIMIT);
 	return 0;
 }
 
@@ -554,10 +563,22 @@ net_match(const struct acl_rule *r, uint32_t addr)
 	return 0;
 }
 
-/* Whether rule r's user condition matches name (len bytes). */
+/*
+ * Match work left for a decision (ACL_BUDGET units, see acl.h), and the
+ * rule that could not be decided within it.
+ */
+struct budget {
+	unsigned long left;
+	const struct acl_rule *stop;
+};
+
+/*
+ * Whether rule r's user condition matches name (len bytes): 1 or 0, or -1
+ * when its pattern cannot be decided within the budget (b->stop is set).
+ */
 static int
 user_match(const struct acl_set *s, const struct acl_rule *r, size_t i,
-    const char *name, size_t len, size_t *lo, size_t hi)
+    const char *name, size_t len, size_t *lo, size_t hi, struct budget *b)
 {
 	int rc;
 
@@ -569,55 +590,62 @@ user_match(const struct acl_set *s, const struct acl_rule *r, size_t i,
 			(*lo)++;
 		return *lo < hi && s->lits[*lo].rule == i;
 	default:
-		rc = acl_re_exec(r->re, r->md, r->mc, r->dfa, name, len);
-		return rc >= 0 ? rc : r->ref.action == ACL_DENY;
+		rc = acl_re_run(r->re, r->md, r->mc, r->dfa, name, len,
+		    &b->left);
+		if (rc < 0)
+			b->stop = r;
+		return rc;
 	}
 }
 
 /*
- * The trace: every rule is tried in order and each one that matches is
- * reported; the last one wins.  Literal rules cost no string comparison,
- * only a walk of the name's index entries.  A pattern that hits the PCRE2
- * match limit fails closed: it counts as matching for deny rules and as
- * not matching for allow rules.
+ * The listing of the trace: every rule is tried in order and each one that
+ * matches is reported, within a budget of its own; it stops where that
+ * runs out.  Literal rules cost no string comparison, only a walk of the
+ * name's index entries.  Also the decision of a set changed since it was
+ * indexed (fn NULL): the last match, or NULL with b->stop set.
  */
 static const struct acl_rule *
 set_trace(const struct acl_set *s, const char *name, uint32_t addr,
-    int user_set, acl_trace_fn *fn, void *ctx)
+    int user_set, acl_trace_fn *fn, void *ctx, struct budget *b)
 {
 	const struct acl_rule *last = NULL, *r;
 	size_t i, lo, hi, len = strlen(name);
 
 	lit_range(s, name, &lo, &hi);
-	for (i = 0; i < s->n; i++) {
+	for (i = 0; i < s->n && b->stop == NULL; i++) {
 		r = &s->rules[i];
 		if (!net_match(r, addr) ||
-		    !user_match(s, r, i, name, len, &lo, hi))
+		    user_match(s, r, i, name, len, &lo, hi, b) <= 0)
 			continue;
 		last = r;
 		if (fn != NULL)
 			fn(ctx, user_set, &r->ref);
 	}
-	return last;
+	return b->stop == NULL ? last : NULL;
 }
 
 /*
- * The decision alone, the same rule set_trace would end on, without trying
- * every rule: the last literal rule for name whose networks match (its
- * run of the index, read from the end), then the non-literal rules from
- * the end down to that one, the first that matches winning.  Cost: one
- * hash look-up, plus the name's own rules and the pattern rules after the
- * winner, whatever the number of literal rules naming other users.
+ * The decision, without trying every rule: the last literal rule for name
+ * whose networks match (its run of the index, read from the end), then
+ * the non-literal rules from the end down to that one, the first that
+ * matches winning.  Cost: one hash look-up, plus the name's own rules and
+ * the pattern rules after the winner, whatever the number of literal
+ * rules naming other users.  A pattern rule that cannot be decided within
+ * the budget leaves b->stop set and the set undecided (NULL): the caller
+ * denies.
  */
 static const struct acl_rule *
-set_last(const struct acl_set *s, const char *name, uint32_t addr)
+set_last(const struct acl_set *s, const char *name, uint32_t addr,
+    struct budget *b)
 {
 	const struct acl_lslot *e;
 	const struct acl_rule *best = NULL, *r;
 	size_t i, k, floor = 0, len, lo = 0, hi = 0;
+	int m;
 
 	if (s->nindexed != s->n)
-		return set_trace(s, name, addr, 0, NULL, NULL);
+		return set_trace(s, name, addr, 0, NULL, NULL, b);
 	if (s->nslots > 0) {
 		e = &s->slots[lit_slot(s, name, name_hash(name))];
 		for (k = e->lo + e->n; k > e->lo; k--) {
@@ -633,21 +661,15 @@ set_last(const struct acl_set *s, const char *name, uint32_t addr)
 	for (k = s->nother; k > 0 && s->other[k - 1] >= floor; k--) {
 		i = s->other[k - 1];
 		r = &s->rules[i];
-		if (net_match(r, addr) &&
-		    user_match(s, r, i, name, len, &lo, hi))
+		if (!net_match(r, addr))
+			continue;
+		m = user_match(s, r, i, name, len, &lo, hi, b);
+		if (m < 0)
+			return NULL;
+		if (m > 0)
 			return r;
 	}
 	return best;
-}
-
-/* The winning rule of set s for name; the trace, when fn, tries them all. */
-static const struct acl_rule *
-set_eval(const struct acl_set *s, const char *name, uint32_t addr,
-    int user_set, acl_trace_fn *fn, void *ctx)
-{
-	if (fn != NULL)
-		return set_trace(s, name, addr, user_set, fn, ctx);
-	return set_last(s, name, addr);
 }
 
 static int
@@ -675,17 +697,28 @@ acl_decide_trace(const struct acl *policy, const struct acl *talkrc,
 	const char *callee = q->callee ? q->callee : "";
 	const char *caller = q->caller ? q->caller : "";
 	const struct acl_rule *site = NULL, *user = NULL, *r;
-	const struct acl_set *us;
+	const struct acl_set *us = acl_user_set(policy, callee);
+	struct budget b = { ACL_BUDGET, NULL }, lb = { ACL_BUDGET, NULL };
 	int strict = q->strict || (policy != NULL && policy->strict);
 	int site_allow, user_allow, forced = 0;
 
+	if (fn != NULL) {		/* the listing, on its own budget */
+		if (policy != NULL)
+			(void)set_trace(&policy->site, callee, q->addr, 0, fn,
+			    ctx, &lb);
+		if (us != NULL)
+			(void)set_trace(us, caller, q->addr, 1, fn, ctx, &lb);
+		if (talkrc != NULL)
+			(void)set_trace(&talkrc->site, caller, q->addr, 1, fn,
+			    ctx, &lb);
+	}
 	if (policy != NULL)
-		site = set_eval(&policy->site, callee, q->addr, 0, fn, ctx);
+		site = set_last(&policy->site, callee, q->addr, &b);
 	site_allow = site ? site->ref.action == ACL_ALLOW : !strict;
-	if ((us = acl_user_set(policy, callee)) != NULL)
-		user = set_eval(us, caller, q->addr, 1, fn, ctx);
-	if (talkrc != NULL) {
-		r = set_eval(&talkrc->site, caller, q->addr, 1, fn, ctx);
+	if (b.stop == NULL && us != NULL)
+		user = set_last(us, caller, q->addr, &b);
+	if (b.stop == NULL && talkrc != NULL) {
+		r = set_last(&talkrc->site, caller, q->addr, &b);
 		if (r != NULL) {
 			user = r;
 			forced = talkrc->forced >= 0;
@@ -694,7 +727,12 @@ acl_decide_trace(const struct acl *policy, const struct acl *talkrc,
 	user_allow = user ? user->ref.action == ACL_ALLOW : 1;
 	v->site = site ? &site->ref : NULL;
 	v->user = user ? &user->ref : NULL;
-	if (site_allow) {
+	v->stop = NULL;
+	if (b.stop != NULL) {
+		v->allow = 0;
+		v->reason = ACL_R_BUDGET;
+		v->stop = &b.stop->ref;
+	} else if (site_allow) {
 		v->allow = user_allow;
 		v->reason = user_allow ? ACL_R_SITE_ALLOW :
 		    forced ? (enum acl_reason)talkrc->forced : ACL_R_USER_DENY;
@@ -730,6 +768,7 @@ acl_reason_str(enum acl_reason r)
 	case ACL_R_INSECURE_TALKRC: return "insecure-talkrc";
 	case ACL_R_BAD_TALKRC: return "bad-talkrc";
 	case ACL_R_UNREADABLE_TALKRC: return "unreadable-talkrc";
+	case ACL_R_BUDGET: return "budget-exceeded";
 	}
 	return "unknown";
 }

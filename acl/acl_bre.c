@@ -711,23 +711,97 @@ acl_bre_dfa(const pcre2_code *re)
 	    n == 0;
 }
 
-#define DFA_WS 2048
+#define DFA_WS		512	/* ints: bounds the DFA's active states */
+#define FIRST_LIMIT	8	/* match-limit steps of the first try */
+#define FRAME_UNIT	512	/* frame bytes that cost one more unit */
 
-/* 1 match, 0 no match, -1 a limit was hit. */
+/*
+ * Charge n units to *left; 0 when they are not there (nothing charged).
+ */
+static int
+charge(unsigned long *left, unsigned long n)
+{
+	if (n > *left)
+		return 0;
+	*left -= n;
+	return 1;
+}
+
+/*
+ * Match within a budget of *left units (ACL_BUDGET per decision, see
+ * acl.h): 1 match, 0 no match, -1 not decided within it (or a PCRE2
+ * limit or error).  Every try is charged what it may cost, not what it
+ * did: pcre2_match with match limit L costs L units times the weight of
+ * the pattern's backtracking frame; pcre2_dfa_match costs ACL_DFA_BYTE
+ * units per subject byte (its work per byte is bounded by DFA_WS).  The
+ * tries double the limit from FIRST_LIMIT, so a pattern that needs L
+ * steps is charged less than 2L + 8; ordinary patterns need 1 to 30.
+ * Where the pattern allows it, the DFA runs once, as soon as it is the
+ * cheaper next try; when it runs out of workspace the doubling goes on,
+ * until what remains is spent.
+ */
+int
+acl_re_run(const pcre2_code *re, pcre2_match_data *md,
+    pcre2_match_context *mc, int dfa, const char *s, size_t len,
+    unsigned long *left)
+{
+	int ws[DFA_WS], rc;
+	size_t fs = 0;
+	unsigned long w, lim = FIRST_LIMIT, n;
+	unsigned long dfa_cost = ((unsigned long)len + 1) * ACL_DFA_BYTE;
+
+	if (pcre2_pattern_info(re, PCRE2_INFO_FRAMESIZE, &fs) != 0)
+		fs = 0;
+	w = 1 + fs / FRAME_UNIT;
+	for (;;) {
+		if (dfa && lim * w >= dfa_cost) {
+			dfa = 0;
+			if (!charge(left, dfa_cost))
+				return -1;
+			pcre2_set_match_limit(mc, UINT32_MAX);
+			rc = pcre2_dfa_match(re, (PCRE2_SPTR)s, len, 0,
+			    PCRE2_DFA_SHORTEST, md, mc, ws, DFA_WS);
+			if (rc >= 0)
+				return 1;
+			if (rc == PCRE2_ERROR_NOMATCH)
+				return 0;
+			if (rc != PCRE2_ERROR_DFA_WSSIZE)
+				return -1;
+		}
+		n = lim * w;
+		if (n > *left) {
+			lim = *left / w;
+			n = lim * w;
+		}
+		if (lim == 0 || !charge(left, n))
+			return -1;
+		pcre2_set_match_limit(mc, (uint32_t)lim);
+		rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, md, mc);
+		if (rc >= 0)
+			return 1;
+		if (rc == PCRE2_ERROR_NOMATCH)
+			return 0;
+		if (rc != PCRE2_ERROR_MATCHLIMIT || *left == 0)
+			return -1;
+		lim *= 2;
+	}
+}
+
+/* One match with a whole decision's budget to itself; mc may be NULL. */
 int
 acl_re_exec(const pcre2_code *re, pcre2_match_data *md,
     pcre2_match_context *mc, int dfa, const char *s, size_t len)
 {
-	int ws[DFA_WS], rc = PCRE2_ERROR_DFA_WSSIZE;
+	pcre2_match_context *own = NULL;
+	unsigned long left = ACL_BUDGET;
+	int rc;
 
-	if (dfa)
-		rc = pcre2_dfa_match(re, (PCRE2_SPTR)s, len, 0,
-		    PCRE2_DFA_SHORTEST, md, mc, ws, DFA_WS);
-	if (rc == PCRE2_ERROR_DFA_WSSIZE)
-		rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, md, mc);
-	if (rc >= 0)
-		return 1;
-	return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
+	if (mc == NULL && (mc = own = pcre2_match_context_create(NULL)) ==
+	    NULL)
+		return -1;
+	rc = acl_re_run(re, md, mc, dfa, s, len, &left);
+	pcre2_match_context_free(own);
+	return rc;
 }
 
 /* Translate and compile; offsets of PCRE2 errors map back to the BRE. */

@@ -34,6 +34,7 @@ struct acl_rule {
 	char *id, *text;
 	enum acl_kind kind;
 	char *pat;			/* BRE or PCRE source (BRE, PCRE) */
+	unsigned pline, pcol;		/* where pat starts; 0 = not known */
 	pcre2_code *re;
 	pcre2_match_data *md;
 	pcre2_match_context *mc;
@@ -159,10 +160,16 @@ int  acl_net_parse(const char *tok, struct acl_net *net, size_t *erroff,
 int  acl_bre_dfa(const pcre2_code *re);
 int  acl_re_exec(const pcre2_code *re, pcre2_match_data *md,
 	    pcre2_match_context *mc, int dfa, const char *s, size_t len);
+int  acl_re_run(const pcre2_code *re, pcre2_match_data *md,
+	    pcre2_match_context *mc, int dfa, const char *s, size_t len,
+	    unsigned long *left);
 int  acl_net_name_ok(const char *);
 int  acl_ipv4_parse(const char *s, size_t len, uint32_t *addr);
 int  acl_parse_legacy(const char *name, const char *buf, size_t len,
 	    struct acl **out, struct acl_errs *errs);
+int  acl_is_talkrc(const char *name);
+void acl_rules_limit(const struct acl_set *, const char *name,
+	    struct acl_errs *);
 unsigned acl_col(const char *line, size_t off);
 
 /* acl_yaml.c */

@@ -164,6 +164,239 @@ warn(struct lint *l, const struct acl_rule_ref *at, const char *file,
 		l->fn(l->ctx, &e);
 }
 
+/* ---- super-linear patterns ---------------------------------------------- */
+
+#define SL_NEST		64		/* groups followed this deep */
+#define SL_GROUPS	1024		/* group numbers remembered */
+
+/*
+ * The quantifier at p, if any: its length (0: none) and whether it
+ * repeats more than once (*, +, {n,m} with m > 1 or none); *bounded for
+ * {n,m} with 1 < m.  A possessive quantifier (+ after it) never
+ * backtracks: it counts as none.
+ */
+static size_t
+quant(const char *p, int *many, int *bounded)
+{
+	const char *q = p;
+	unsigned long m = 0;
+	int comma = 0, digits = 0;
+
+	*many = *bounded = 0;
+	if (*q == '*' || *q == '+') {
+		*many = 1;
+		q++;
+	} else if (*q == '?')
+		q++;
+	else if (*q == '{') {
+		for (q++; (*q >= '0' && *q <= '9') || *q == ','; q++) {
+			if (*q == ',') {
+				comma = 1;
+				m = 0;
+				digits = 0;
+			} else {
+				if (m <= 100000)
+					m = m * 10 + (unsigned long)(*q - '0');
+				digits = 1;
+			}
+		}
+		if (*q != '}' || q == p + 1)
+			return 0;
+		q++;
+		if (comma && !digits)
+			*many = 1;	/* {n,} */
+		else if (m > 1) {
+			*many = 1;
+			*bounded = 1;
+		}
+	} else
+		return 0;
+	if (*q == '+')
+		*many = *bounded = 0;
+	if (*q == '+' || *q == '?')
+		q++;
+	return (size_t)(q - p);
+}
+
+/*
+ * The offset to report for a group at pat + at: the group it wraps, for
+ * the (?:( ... )) the BRE translation writes for a repeated \( \) group
+ * (the wrapper maps back to the quantifier, the group to its \().
+ */
+static long
+group_at(const char *pat, size_t at)
+{
+	if (strncmp(pat + at, "(?:(", 4) == 0 && pat[at + 4] != '?')
+		return (long)at + 3;
+	return (long)at;
+}
+
+/*
+ * Where PCRE2 pattern pat may need super-linear (exponential or
+ * polynomial) backtracking: a repeated group holding a quantifier, a
+ * capturing group repeated a bounded number of times (a group only
+ * wrapping one atom, as the BRE translation writes them, is not), a
+ * back-reference inside a repeated group, repeated, or to a group that
+ * is repeated.  Returns the offset of the construct and its description,
+ * or -1.  A scan of the pattern text, not a proof: it errs towards
+ * warning.
+ */
+static long
+superlinear(const char *pat, const char **what)
+{
+	struct {
+		size_t at;
+		unsigned num;		/* capture number, 0 = none */
+		int quant, backref, cap;
+	} st[SL_NEST];
+	unsigned char rep[SL_GROUPS / 8];
+	const char *p = pat;
+	size_t depth = 0, n;
+	unsigned ngroups = 0, ref;
+	int many, bounded, isref;
+
+	memset(rep, 0, sizeof rep);
+	while (*p != '\0') {
+		isref = 0;
+		if (*p == '\\') {
+			p++;
+			if (*p >= '1' && *p <= '9') {
+				ref = (unsigned)(*p - '0');
+				if ((rep[ref / 8] >> (ref % 8)) & 1) {
+					*what = "a back-reference to a "
+					    "repeated group";
+					return (long)(p - 1 - pat);
+				}
+				isref = 1;
+				if (depth > 0 && depth <= SL_NEST)
+					st[depth - 1].backref = 1;
+			} else if (*p == 'g' || *p == 'k') {
+				isref = 1;
+				if (depth > 0 && depth <= SL_NEST)
+					st[depth - 1].backref = 1;
+			} else if (*p == 'x' && p[1] == '{') {
+				while (*p != '\0' && *p != '}')
+					p++;
+			}
+			if (*p != '\0')
+				p++;
+			goto atom;
+		}
+		if (*p == '[') {
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p != '\0' && *p != ']') {
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+				else if (*p == '[' && p[1] == ':' &&
+				    strstr(p + 2, ":]") != NULL)
+					p = strstr(p + 2, ":]") + 1;
+				p++;
+			}
+			if (*p != '\0')
+				p++;
+			goto atom;
+		}
+		if (*p == '(') {
+			if (depth < SL_NEST) {
+				st[depth].at = (size_t)(p - pat);
+				st[depth].num = p[1] != '?' || p[2] == '<' ||
+				    p[2] == 'P' || p[2] == '\'' ? ++ngroups : 0;
+				st[depth].quant = st[depth].backref = 0;
+				st[depth].cap = st[depth].num > 0;
+			}
+			depth++;
+			p++;
+			continue;
+		}
+		if (*p == ')' && depth > 0) {
+			depth--;
+			p++;
+			n = quant(p, &many, &bounded);
+			if (depth < SL_NEST && many) {
+				if (st[depth].quant) {
+					*what = "a repeated group that holds a "
+					    "quantifier (nested repetition)";
+					return group_at(pat, st[depth].at);
+				}
+				if (st[depth].backref) {
+					*what = "a back-reference inside a "
+					    "repeated group";
+					return group_at(pat, st[depth].at);
+				}
+				if (bounded && st[depth].cap) {
+					*what = "a group repeated a bounded "
+					    "number of times";
+					return group_at(pat, st[depth].at);
+				}
+				ref = st[depth].num;
+				if (ref > 0 && ref < SL_GROUPS)
+					rep[ref / 8] |= (unsigned char)(1u <<
+					    (ref % 8));
+			}
+			if (depth > 0 && depth < SL_NEST) {
+				st[depth - 1].quant |= st[depth].quant || many;
+				st[depth - 1].backref |= st[depth].backref;
+				st[depth - 1].cap |= st[depth].cap;
+			}
+			p += n;
+			continue;
+		}
+		p++;
+atom:
+		n = quant(p, &many, &bounded);
+		if (n > 0 && many) {
+			if (isref) {
+				*what = "a repeated back-reference";
+				return (long)(p - pat) - 2;
+			}
+			if (depth > 0 && depth <= SL_NEST)
+				st[depth - 1].quant = 1;
+		}
+		p += n;
+	}
+	return -1;
+}
+
+/*
+ * Warn about a rule whose pattern matching may be super-linear, at the
+ * construct's line and column where the parser noted them.
+ */
+static void
+lint_superlinear(struct lint *l, const struct acl_rule *r)
+{
+	char *pat = NULL, msg[160];
+	unsigned *map = NULL;
+	size_t erroff;
+	const char *what = "";
+	struct acl_rule_ref at = r->ref;
+	long off;
+
+	if (r->kind == ACL_K_BRE) {
+		if (acl_bre_to_pcre(r->pat, strlen(r->pat), &pat, &map,
+		    &erroff, msg, sizeof msg) < 0)
+			return;
+		off = superlinear(pat, &what);
+		if (off >= 0)
+			off = (long)map[off];
+	} else
+		off = superlinear(r->pat, &what);
+	free(pat);
+	free(map);
+	if (off < 0)
+		return;
+	if (r->pcol > 0) {
+		at.line = r->pline;
+		at.col = r->pcol + (unsigned)off;
+	}
+	warn(l, &at, NULL, "pattern \"%.64s\" may need super-linear "
+	    "matching: %s at byte %ld; a decision that runs out of its budget "
+	    "there is a denial (budget-exceeded)", r->pat, what, off + 1);
+}
+
 static void
 lint_set(struct lint *l, const struct acl_set *s, const char *who)
 {
@@ -188,10 +421,11 @@ lint_set(struct lint *l, const struct acl_set *s, const char *who)
 				    who, (unsigned)minlen, ACL_PROTO_NAME);
 			if (hits_limit(r))
 				warn(l, &r->ref, NULL, "pattern \"%.64s\" "
-				    "needs too much backtracking on some "
-				    "11-character names; there it counts as "
-				    "matching for deny and not for allow",
-				    r->pat);
+				    "needs more match work than a decision's "
+				    "budget on some 11-character names; there "
+				    "the decision is a denial "
+				    "(budget-exceeded)", r->pat);
+			lint_superlinear(l, r);
 			if (re_match(r, ""))
 				warn(l, &r->ref, NULL, "pattern \"%.64s\" "
 				    "matches the empty string%s", r->pat,

@@ -17,6 +17,8 @@ acl_verdict_rule(const struct acl_verdict *v)
 	case ACL_R_BAD_TALKRC:
 	case ACL_R_UNREADABLE_TALKRC:
 		return v->user;
+	case ACL_R_BUDGET:		/* the rule where the budget ran out */
+		return v->stop;
 	case ACL_R_SITE_ALLOW:
 	case ACL_R_SITE_DENY:
 	case ACL_R_STRICT_DENY:

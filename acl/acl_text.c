@@ -243,6 +243,8 @@ rule_from_tokens(struct acl *a, const char *l, size_t lineno,
 	r->ref.action = t[0].s[0] == 'a' ? ACL_ALLOW : ACL_DENY;
 	r->kind = ACL_K_BRE;
 	r->pat = t[1].s;
+	r->pline = (unsigned)lineno;
+	r->pcol = acl_col(l, t[1].off);
 	t[1].s = NULL;
 	if (acl_rule_compile(r, msg, sizeof msg, &off) < 0) {
 		acl_errf(es, file, (unsigned)lineno, acl_col(l, t[1].off + off),
@@ -315,6 +317,35 @@ parse_line(struct acl *a, const char *l, size_t n, size_t lineno,
 	free(t);
 }
 
+/* A file named .talkrc (also "~user/.talkrc"): the ~/.talkrc limits. */
+int
+acl_is_talkrc(const char *name)
+{
+	const char *base = strrchr(name, '/');
+
+	return strcmp(base != NULL ? base + 1 : name, ".talkrc") == 0;
+}
+
+/*
+ * At most ACL_TALKRC_RULES_MAX rules in a ~/.talkrc, ACL_SITE_RULES_MAX in
+ * any other file: the error points at the first rule over the limit.
+ */
+void
+acl_rules_limit(const struct acl_set *s, const char *name,
+    struct acl_errs *es)
+{
+	size_t max = acl_is_talkrc(name) ? ACL_TALKRC_RULES_MAX :
+	    ACL_SITE_RULES_MAX;
+	const struct acl_rule *r;
+
+	if (s->n <= max)
+		return;
+	r = &s->rules[max];
+	acl_errf(es, name, r->ref.line, r->ref.col, "more than %zu rules "
+	    "(the limit of %s)", max, max == ACL_SITE_RULES_MAX ?
+	    "a policy file" : "a ~/.talkrc");
+}
+
 int
 acl_parse_legacy(const char *name, const char *buf, size_t len,
     struct acl **out, struct acl_errs *es)
@@ -331,6 +362,9 @@ acl_parse_legacy(const char *name, const char *buf, size_t len,
 	if (len > ACL_FILE_MAX)
 		acl_errf(es, name, 0, 0, "file larger than %u bytes",
 		    ACL_FILE_MAX);
+	else if (acl_is_talkrc(name) && len > ACL_TALKRC_MAX)
+		acl_errf(es, name, 0, 0, "a ~/.talkrc larger than %d bytes",
+		    ACL_TALKRC_MAX);
 	while (pos < len && es->n < ACL_MAX_ERRS) {
 		nl = memchr(buf + pos, '\n', len - pos);
 		end = nl ? (size_t)(nl - buf) : len;
@@ -338,6 +372,8 @@ acl_parse_legacy(const char *name, const char *buf, size_t len,
 		pos = end + 1;
 		lineno++;
 	}
+	if (es->n == 0)
+		acl_rules_limit(&a->site, name, es);
 	if (es->n == 0 && acl_set_index(&a->site) < 0)
 		acl_errf(es, name, 0, 0, "out of memory");
 	if (es->n > 0) {

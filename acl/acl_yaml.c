@@ -474,6 +474,10 @@ rule(struct yctx *c, struct acl_set *s, const struct ynode *m)
 			return -1;
 		if ((r->pat = acl_strdup(v->val)) == NULL)
 			return yerr(c, v, "out of memory");
+		if (strchr(v->val, '\n') == NULL) {
+			r->pline = v->line;
+			r->pcol = v->col + (v->quoted ? 1 : 0);
+		}
 		if (acl_rule_compile(r, msg, sizeof msg, &off) < 0) {
 			struct ynode at = *v;
 
@@ -838,6 +842,10 @@ acl_parse_yaml(const char *name, const char *buf, size_t len,
 		yerr(&c, NULL, "out of memory");
 	else
 		rc = policy(&c, root);
+	if (rc == 0) {
+		acl_rules_limit(&c.a->site, name, es);
+		rc = es->n > 0 ? -1 : 0;
+	}
 	ynode_free(root);
 	free(c.ids);
 	if (rc < 0) {

@@ -459,6 +459,8 @@ print_json(const struct sim *s, uint32_t addr, const struct trace *t,
 	json_rule(v->site, 0, 0);
 	fputs(",\"user_rule\":", stdout);
 	json_rule(v->user, 1, 0);
+	fputs(",\"stop_rule\":", stdout);
+	json_rule(v->stop, 0, 0);
 	fputs(",\"matched\":[", stdout);
 	for (i = 0; i < t->n; i++) {
 		if (i > 0)

@@ -1,6 +1,10 @@
 /*
  * Journal growth under a flood (SPEC.md 2, issue 9): repeats of one event
- * from one source address within a window become one counted record.
+ * from one source address about the same two names (caller and callee)
+ * within a window become one counted record.  The names are part of the
+ * key because every local user calls from 127.0.0.1: a flood of one
+ * request repeated is counted, while other people's requests from the
+ * same address are still written in full (up to the window's budget).
  *
  * A window whose first calm records (default 200, 20 a second) are all it
  * has is never touched: ordinary traffic, where every local user calls
@@ -25,6 +29,7 @@
 struct flood_slot {
 	const char *event;		/* NULL: free */
 	uint32_t src;
+	char caller[NAME_SIZE + 1], callee[NAME_SIZE + 1];
 	unsigned written;
 	unsigned long counted;
 };
@@ -81,29 +86,44 @@ same(const char *a, const char *b)
 	return a == b || strcmp(a, b) == 0;
 }
 
+static uint32_t
+hash_str(uint32_t h, const char *s, size_t max)
+{
+	size_t i;
+
+	for (i = 0; i < max && s[i] != '\0'; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619U;
+	return (h ^ 0xffU) * 16777619U;	/* end of the string */
+}
+
 static struct flood_slot *
-slot_of(struct flood *f, const char *event, uint32_t src)
+slot_of(struct flood *f, const char *event, uint32_t src,
+    const char *caller, const char *callee)
 {
 	struct flood_slot *set, *free_slot = NULL;
 	uint32_t h = 2166136261U;
-	const unsigned char *c;
 	size_t i;
 
-	for (c = (const unsigned char *)event; *c; c++)
-		h = (h ^ *c) * 16777619U;
+	h = hash_str(h, event, (size_t)-1);
 	for (i = 0; i < 4; i++)
 		h = (h ^ ((src >> (8 * i)) & 0xff)) * 16777619U;
+	h = hash_str(h, caller, NAME_SIZE);
+	h = hash_str(h, callee, NAME_SIZE);
 	set = &f->slot[(h & (f->nsets - 1)) * WAYS];
 	for (i = 0; i < WAYS; i++) {
 		if (set[i].event == NULL) {
 			if (!free_slot)
 				free_slot = &set[i];
-		} else if (set[i].src == src && same(set[i].event, event))
+		} else if (set[i].src == src && same(set[i].event, event) &&
+		    strncmp(set[i].caller, caller, NAME_SIZE) == 0 &&
+		    strncmp(set[i].callee, callee, NAME_SIZE) == 0)
 			return &set[i];
 	}
 	if (free_slot) {
 		free_slot->event = event;
 		free_slot->src = src;
+		memcpy(free_slot->caller, caller, strnlen(caller, NAME_SIZE));
+		memcpy(free_slot->callee, callee, strnlen(callee, NAME_SIZE));
 		f->used++;
 	}
 	return free_slot;
@@ -129,7 +149,8 @@ count_over(struct flood *f, const char *event)
 }
 
 int
-flood_admit(struct flood *f, const char *event, uint32_t src, int64_t now)
+flood_admit(struct flood *f, const char *event, uint32_t src,
+    const char *caller, const char *callee, int64_t now)
 {
 	struct flood_slot *s;
 
@@ -137,7 +158,8 @@ flood_admit(struct flood *f, const char *event, uint32_t src, int64_t now)
 		f->start = now;
 		f->started = 1;
 	}
-	s = slot_of(f, event, src);
+	s = slot_of(f, event, src, caller ? caller : "",
+	    callee ? callee : "");
 	if (f->written < f->lim.calm) {
 		f->written++;		/* a calm window: everything in full, */
 		if (s != NULL)		/* still counted against its key */
@@ -175,6 +197,8 @@ flood_flush(struct flood *f, int64_t now, int force,
 			sum.event = s->event;
 			sum.src = s->src;
 			sum.has_src = 1;
+			sum.caller = s->caller;
+			sum.callee = s->callee;
 			sum.count = s->counted;
 			fn(ctx, &sum);
 			n++;
@@ -189,6 +213,7 @@ flood_flush(struct flood *f, int64_t now, int force,
 			sum.event = o->event;
 			sum.src = 0;
 			sum.has_src = 0;
+			sum.caller = sum.callee = "";
 			sum.count = o->counted;
 			fn(ctx, &sum);
 			n++;

@@ -123,7 +123,8 @@ record_flood(struct server *s, const struct outcome *o,
     const struct sockaddr_in *src, int64_t now)
 {
 	if (o->event != NULL && s->flood != NULL && src != NULL &&
-	    !flood_admit(s->flood, o->event, ntohl(src->sin_addr.s_addr), now))
+	    !flood_admit(s->flood, o->event, ntohl(src->sin_addr.s_addr),
+	    o->caller, o->callee, now))
 		return;
 	record(s, o, src);
 }
@@ -539,6 +540,8 @@ flood_sum(void *ctx, const struct flood_sum *f)
 	o.event = "flood.counted";
 	o.reason = f->event;
 	o.count = f->count;
+	copy_name(o.caller, f->caller, sizeof(o.caller));
+	copy_name(o.callee, f->callee, sizeof(o.callee));
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(f->src);

@@ -161,6 +161,8 @@ struct flood_limits {
 #define FLOOD_EVENTS 16			/* events counted without source */
 struct flood_sum {			/* one counted record */
 	const char *event;		/* the event counted, or "*" */
+	const char *caller, *callee;	/* the key's names, "" when none;
+					   valid during the callback only */
 	uint32_t src;			/* host order, when has_src */
 	int has_src;
 	unsigned long count;		/* records not written in full */
@@ -168,11 +170,12 @@ struct flood_sum {			/* one counted record */
 struct flood *flood_new(const struct flood_limits *);
 void flood_free(struct flood *);
 /*
- * 1: write this record (event from src) now; 0: it was counted and will
- * come out of flood_flush.  event must outlive the window (a literal).
+ * 1: write this record (event from src, about caller and callee; NULL
+ * for none) now; 0: it was counted and will come out of flood_flush.
+ * event must outlive the window (a literal).
  */
 int  flood_admit(struct flood *, const char *event, uint32_t src,
-	    int64_t now);
+	    const char *caller, const char *callee, int64_t now);
 /*
  * When the window has ended (or force): fn sees each counted record, the
  * counts are cleared and the next window starts with the next admit.

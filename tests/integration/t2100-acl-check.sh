@@ -1,7 +1,7 @@
 #!/bin/bash
 # talkctl acl check: exit codes, file:line:col, caret lines, lint warnings.
 . "$(dirname "$0")/lib-acl.sh"
-plan 39
+plan 43
 
 cd "$W" || exit 1
 
@@ -44,6 +44,18 @@ like "$err" "re.acl:1:" "and is reported with its position"
 printf 'allow x\033[2Jy\n' >esc.acl
 run talkctl acl check esc.acl
 unlike "$out$err" "$(printf '\033')" "control bytes from a file are escaped"
+
+printf 'allow ^thor$\n  deny \\(a*\\)\\{1,30\\}\\1bc\n' >slow.acl
+run talkctl acl check slow.acl
+is "$rc" 0 "a super-linear pattern is valid"
+like "$out$err" "slow.acl:2:8: warning: pattern" \
+    "but warned about at file:line:col"
+like "$out$err" "nested repetition" "as super-linear"
+
+mkdir -p rc && yes 'deny x' | head -1001 >rc/.talkrc
+run talkctl acl check rc/.talkrc
+like "$err" "rc/.talkrc:1001:1: more than 1000 rules" \
+    "a .talkrc over the rule limit is an error at file:line:col"
 
 printf 'alow x\nallow y 1.2.3.4/40\n\nallow z 1.1.1.1/x\n' >many.acl
 run talkctl acl check many.acl

@@ -1,7 +1,7 @@
 #!/bin/bash
 # talkctl simulate: exit codes, matched-rule lines and reasons, --json.
 . "$(dirname "$0")/lib-acl.sh"
-plan 62
+plan 65
 
 cd "$W" || exit 1
 
@@ -137,6 +137,17 @@ unlike "$out$err" "$(printf '\033')" "no raw escape byte reaches the terminal"
 like "$out" 'caller:            a\x1b[2Jb' "the caller is shown escaped"
 run talkctl simulate thor 10.0.0.1 --caller "$(printf 'a\033b')" --policy site.acl --json "${P[@]}"
 like "$out" '"caller":"a\u001bb"' "JSON escapes it as \\u001b"
+
+# A draft whose patterns backtrack without end: a denial at the rule where
+# the decision's budget ran out, in text and in JSON.
+yes 'allow \(a*\)\{1,30\}\1bc' | head -1000 >hostile
+run talkctl simulate frigg 10.0.0.1 --caller aaaaaaaaaac --policy empty.acl --talkrc hostile "${P[@]}"
+is "$rc" 1 "an undecidable draft denies"
+like "$out" "decision:          deny (budget-exceeded by hostile:1000:1)" \
+    "naming the reason and the rule where the budget ran out"
+run talkctl simulate frigg 10.0.0.1 --caller aaaaaaaaaac --policy empty.acl --talkrc hostile --json "${P[@]}"
+is "$(json_get "$out" '$.reason'):$(json_get "$out" '$.stop_rule.line')" \
+    "budget-exceeded:1000" "--json: reason and stop_rule"
 
 # No policy and no cache: the built-in default allows.
 run talkctl simulate thor 10.0.0.1 "${P[@]}"

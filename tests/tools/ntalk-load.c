@@ -4,9 +4,15 @@
  * (make bench); bounded in count and in time (-T seconds).
  *
  *   ntalk-load [-n COUNT] [-w WINDOW] [-T SECONDS] [-p PIDBASE] HOST:PORT TYPE L R
+ *   ntalk-load -L MS [-n COUNT] [-p PIDBASE] HOST:PORT TYPE L R
  *
  * TYPE: invite (each request a new pid: fills the table), lookup, announce.
  * Prints: "sent=N answered=M seconds=S rate=R".
+ *
+ * -L: latency, for explicit bounds in the integration tests: one request
+ * at a time, each after the answer to the one before or MS milliseconds
+ * (then it is lost, and counts MS); prints "sent=N answered=M lost=K
+ * max_ms=X mean_ms=Y".
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,10 +27,52 @@
 
 #include "tests/tools/loadgen.h"
 
+/* -L: COUNT requests one at a time; the worst and mean round trip. */
+static int
+latency(int fd, uint8_t *pkt, long count, long pidbase, long wait_ms)
+{
+	double t, rt, left, max = 0, sum = 0;
+	long i, got = 0;
+	uint8_t r[64];
+	ssize_t n;
+
+	for (i = 0; i < count; i++) {
+		struct pollfd p = { fd, POLLIN, 0 };
+
+		while (recv(fd, r, sizeof(r), MSG_DONTWAIT) > 0)
+			;		/* a late answer to a lost one */
+		put32(pkt + 40, (uint32_t)(pidbase + i));
+		t = now();
+		if (send(fd, pkt, 84, 0) < 0) {
+			perror("send");
+			return 1;
+		}
+		rt = wait_ms;
+		while ((left = t + wait_ms / 1e3 - now()) > 0 &&
+		    poll(&p, 1, (int)(left * 1e3) + 1) > 0) {
+			n = recv(fd, r, sizeof(r), MSG_DONTWAIT);
+			if (n >= 8) {
+				rt = (now() - t) * 1e3;
+				got++;
+				break;
+			}
+			if (n < 0 && errno != EAGAIN && errno != EINTR)
+				break;
+		}
+		if (rt > max)
+			max = rt;
+		sum += rt;
+	}
+	printf("sent=%ld answered=%ld lost=%ld max_ms=%.2f mean_ms=%.2f\n",
+	    count, got, count - got, max, sum / count);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	long count = 10000, window = 32, secs = 60, pidbase = 1000, sent = 0, got = 0;
+	long lat_ms = 0;
 	struct sockaddr_in dst, me;
 	socklen_t sl = sizeof(me);
 	uint8_t pkt[84];
@@ -32,8 +80,9 @@ main(int argc, char **argv)
 	double t0, deadline;
 	char host[64], *colon;
 
-	while ((c = getopt(argc, argv, "n:w:T:p:")) != -1) {
+	while ((c = getopt(argc, argv, "n:w:T:p:L:")) != -1) {
 		switch (c) {
+		case 'L': lat_ms = strtol(optarg, NULL, 10); break;
 		case 'n': count = strtol(optarg, NULL, 10); break;
 		case 'w': window = strtol(optarg, NULL, 10); break;
 		case 'T': secs = strtol(optarg, NULL, 10); break;
@@ -41,7 +90,9 @@ main(int argc, char **argv)
 		default: return 2;
 		}
 	}
-	if (argc - optind != 4 || strlen(argv[optind]) >= sizeof(host) || count < 1 || window < 1) {
+	if (argc - optind != 4 || strlen(argv[optind]) >= sizeof(host) ||
+	    count < 1 || window < 1 || lat_ms < 0 || lat_ms > 60000 ||
+	    (lat_ms > 0 && count > 100000)) {
 		fprintf(stderr, "usage: ntalk-load [-n N] [-w W] [-T S] [-p PID] HOST:PORT invite|lookup|announce L R\n");
 		return 2;
 	}
@@ -76,6 +127,8 @@ main(int argc, char **argv)
 	memcpy(pkt + 28, &me.sin_addr, 4);
 	memcpy(pkt + 44, argv[optind + 2], strnlen(argv[optind + 2], 12));
 	memcpy(pkt + 56, argv[optind + 3], strnlen(argv[optind + 3], 12));
+	if (lat_ms > 0)
+		return latency(fd, pkt, count, pidbase, lat_ms);
 	t0 = now();
 	deadline = t0 + secs;
 	while (got < count && now() < deadline) {

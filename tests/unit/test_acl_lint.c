@@ -137,19 +137,22 @@ test_backtracking_limit(void **state)
 
 	(void)state;
 	lint(text, &w);
-	assert_true(find(&w, 1, "too much backtracking") >= 0);
+	assert_true(find(&w, 1, "more match work than a decision's budget")
+	    >= 0);
 	/* without back-references the DFA matcher needs no backtracking */
-	assert_int_equal(find(&w, 2, "too much backtracking"), -1);
-	/* the allow rule fails closed: not matched, so the default decides */
+	assert_int_equal(find(&w, 2, "more match work"), -1);
+	/* an allow rule that cannot be decided denies the whole decision */
 	acl_decide(NULL, a, &q, &v);
-	assert_int_equal(v.allow, 1);
-	assert_null(v.user);
+	assert_int_equal(v.allow, 0);
+	assert_int_equal(v.reason, ACL_R_BUDGET);
+	assert_non_null(v.stop);
+	assert_int_equal(v.stop->line, 1);
 	acl_free(a);
-	/* as a deny rule it fails closed the other way */
+	/* and so does a deny rule */
 	a = parse("deny \\(\\(a*\\)*\\)*\\2[bc]\n");
 	acl_decide(NULL, a, &q, &v);
 	assert_int_equal(v.allow, 0);
-	assert_int_equal(v.reason, ACL_R_USER_DENY);
+	assert_int_equal(v.reason, ACL_R_BUDGET);
 	q.caller = "aab";
 	acl_decide(NULL, a, &q, &v);
 	assert_int_equal(v.allow, 0);
@@ -157,6 +160,42 @@ test_backtracking_limit(void **state)
 	acl_decide(NULL, a, &q, &v);
 	assert_int_equal(v.allow, 1);
 	acl_free(a);
+}
+
+static void
+test_superlinear_patterns(void **state)
+{
+	struct warns w;
+
+	(void)state;
+	lint("deny \\(a*\\)\\{1,30\\}\\1bc\n"		/* 1 */
+	    "deny \\(.\\{0,12\\}\\)\\{0,12\\}bc\n"	/* 2 */
+	    "deny ^adm-[0-9]*$\n"			/* 3 */
+	    "deny \\(tom\\|dick\\)x*\n"		/* 4 */
+	    "deny \\(ab\\)*c\n"			/* 5 */
+	    "deny \\(a\\)b\\1*\n"			/* 6 */
+	    "deny \\(ab\\)\\{2,3\\}\n", &w);		/* 7 */
+	assert_true(find(&w, 1, "nested repetition") >= 0);
+	assert_true(find(&w, 1, "super-linear") >= 0);
+	/* at the pattern's column: the group's \( */
+	assert_int_equal(w.w[find(&w, 1, "super-linear")].col, 6);
+	assert_true(find(&w, 2, "nested repetition") >= 0);
+	assert_int_equal(find(&w, 3, "super-linear"), -1);
+	assert_int_equal(find(&w, 4, "super-linear"), -1);
+	assert_int_equal(find(&w, 5, "super-linear"), -1);
+	assert_true(find(&w, 6, "back-reference") >= 0);
+	assert_true(find(&w, 7, "bounded number of times") >= 0);
+	lint("version: 1\n"
+	    "site:\n"
+	    "  - { action: allow, match: \"^(a+)+$\" }\n"	/* 3 */
+	    "  - { action: allow, match: \"^(\\\\w)\\\\1*$\" }\n"	/* 4 */
+	    "  - { action: allow, match: \"^(x|y)+$\" }\n"	/* 5 */
+	    "  - { action: deny, match: \"^(b)c+\\\\1$\" }\n", &w);	/* 6 */
+	assert_true(find(&w, 3, "nested repetition") >= 0);
+	assert_int_equal(w.w[find(&w, 3, "nested repetition")].col, 31);
+	assert_true(find(&w, 4, "back-reference") >= 0);
+	assert_int_equal(find(&w, 5, "super-linear"), -1);
+	assert_int_equal(find(&w, 6, "super-linear"), -1);
 }
 
 static void
@@ -269,6 +308,7 @@ main(void)
 		cmocka_unit_test(test_shadowed_rules),
 		cmocka_unit_test(test_names_too_long_and_empty_matches),
 		cmocka_unit_test(test_backtracking_limit),
+		cmocka_unit_test(test_superlinear_patterns),
 		cmocka_unit_test(test_strict_and_implicit_default),
 		cmocka_unit_test(test_mentions),
 	};

@@ -18,6 +18,7 @@ struct sums {
 	size_t n;
 	unsigned long total;		/* sum of counts */
 	struct flood_sum last;
+	char caller[NAME_SIZE + 1], callee[NAME_SIZE + 1];	/* last's */
 	int saw_star;
 };
 
@@ -30,6 +31,9 @@ collect(void *ctx, const struct flood_sum *s)
 	c->n++;
 	c->total += s->count;
 	c->last = *s;
+	/* The names live only for the call: keep copies. */
+	snprintf(c->caller, sizeof(c->caller), "%s", s->caller);
+	snprintf(c->callee, sizeof(c->callee), "%s", s->callee);
 	if (strcmp(s->event, "*") == 0)
 		c->saw_star = 1;
 }
@@ -69,12 +73,16 @@ test_repeats_of_one_key_are_counted(void **state)
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(flood_next_flush(f, 0), -1);
 	for (i = 0; i < 8; i++)
-		assert_true(flood_admit(f, "invite.left", 0x7f000001U, 1000));
+		assert_true(flood_admit(f, "invite.left", 0x7f000001U,
+		    NULL, NULL, 1000));
 	for (i = 0; i < 992; i++)
-		assert_false(flood_admit(f, "invite.left", 0x7f000001U, 1000));
+		assert_false(flood_admit(f, "invite.left", 0x7f000001U,
+		    NULL, NULL, 1000));
 	/* Another event, or another source, is another key. */
-	assert_true(flood_admit(f, "lookup.miss", 0x7f000001U, 1000));
-	assert_true(flood_admit(f, "invite.left", 0x7f000002U, 1000));
+	assert_true(flood_admit(f, "lookup.miss", 0x7f000001U,
+	    NULL, NULL, 1000));
+	assert_true(flood_admit(f, "invite.left", 0x7f000002U,
+	    NULL, NULL, 1000));
 	assert_int_equal(flood_next_flush(f, 5000), 6000);
 	assert_int_equal(flood_flush(f, 10999, 0, collect, &c), 0);
 	assert_int_equal(flood_flush(f, 11000, 0, collect, &c), 1);
@@ -84,7 +92,8 @@ test_repeats_of_one_key_are_counted(void **state)
 	assert_true(c.last.has_src);
 	/* The next window writes in full again. */
 	assert_int_equal(flood_next_flush(f, 11000), -1);
-	assert_true(flood_admit(f, "invite.left", 0x7f000001U, 12000));
+	assert_true(flood_admit(f, "invite.left", 0x7f000001U,
+	    NULL, NULL, 12000));
 	assert_int_equal(flood_flush(f, 12001, 1, collect, &c), 0);
 	flood_free(f);
 }
@@ -99,8 +108,8 @@ test_events_compare_by_content(void **state)
 	(void)state;
 	snprintf(ev, sizeof(ev), "%s", "invite.left");
 	for (i = 0; i < 8; i++)
-		assert_true(flood_admit(f, "invite.left", 1, 0));
-	assert_false(flood_admit(f, ev, 1, 0));
+		assert_true(flood_admit(f, "invite.left", 1, NULL, NULL, 0));
+	assert_false(flood_admit(f, ev, 1, NULL, NULL, 0));
 	flood_free(f);
 }
 
@@ -115,7 +124,8 @@ test_budget_across_keys(void **state)
 	(void)state;
 	memset(&c, 0, sizeof(c));
 	for (a = 0; a < 200; a++)
-		written += flood_admit(f, "invite.left", 0x7f0a0000U + a, 0);
+		written += flood_admit(f, "invite.left", 0x7f0a0000U + a,
+		    NULL, NULL, 0);
 	assert_int_equal(written, 100);
 	/* Forced at exit, before the window ends. */
 	flood_flush(f, 1, 1, collect, &c);
@@ -140,15 +150,49 @@ test_calm_window_is_written_in_full(void **state)
 	assert_non_null(f);
 	memset(&c, 0, sizeof(c));
 	for (i = 0; i < lim.calm; i++)
-		assert_true(flood_admit(f, "announce.rung", 0x7f000001U, 0));
+		assert_true(flood_admit(f, "announce.rung", 0x7f000001U,
+		    NULL, NULL, 0));
 	/* Past calm: this key has had its per_key, so it is counted... */
-	assert_false(flood_admit(f, "announce.rung", 0x7f000001U, 0));
+	assert_false(flood_admit(f, "announce.rung", 0x7f000001U,
+	    NULL, NULL, 0));
 	/* ...while a new key still gets in full, up to the budget. */
 	for (i = 0; i < 1000; i++)
-		written += flood_admit(f, "invite.left", 0x7f0a0000U + i, 0);
+		written += flood_admit(f, "invite.left", 0x7f0a0000U + i,
+		    NULL, NULL, 0);
 	assert_int_equal(written, lim.budget - lim.calm);
 	flood_flush(f, 1, 1, collect, &c);
 	assert_int_equal(c.total, 1 + 1000 - (lim.budget - lim.calm));
+	flood_free(f);
+}
+
+/*
+ * Every local user calls from 127.0.0.1: one request repeated is counted,
+ * another pair of names from the same address is another key, written in
+ * full, and the counted record names the pair.
+ */
+static void
+test_names_are_part_of_the_key(void **state)
+{
+	struct flood *f = new_flood();
+	struct sums c;
+	int i;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	for (i = 0; i < 8; i++)
+		assert_true(flood_admit(f, "request.denied", 0x7f000001U,
+		    "mallory", "sif", 0));
+	for (i = 0; i < 500; i++)
+		assert_false(flood_admit(f, "request.denied", 0x7f000001U,
+		    "mallory", "sif", 0));
+	assert_true(flood_admit(f, "request.denied", 0x7f000001U, "thor",
+	    "sif", 0));
+	assert_true(flood_admit(f, "request.denied", 0x7f000001U, "mallory",
+	    "odin", 0));
+	assert_int_equal(flood_flush(f, 1, 1, collect, &c), 1);
+	assert_int_equal(c.total, 500);
+	assert_string_equal(c.caller, "mallory");
+	assert_string_equal(c.callee, "sif");
 	flood_free(f);
 }
 
@@ -166,7 +210,7 @@ test_too_many_events_share_one_count(void **state)
 	memset(&c, 0, sizeof(c));
 	for (i = 0; i < FLOOD_EVENTS + 8; i++) {
 		snprintf(ev[i], sizeof(ev[i]), "e%u", i);
-		assert_false(flood_admit(f, ev[i], i + 100, 0));
+		assert_false(flood_admit(f, ev[i], i + 100, NULL, NULL, 0));
 	}
 	flood_flush(f, 1000, 0, collect, &c);
 	assert_int_equal(c.total, FLOOD_EVENTS + 8);
@@ -201,9 +245,10 @@ flood_run(uint32_t (*src)(long), long n, long per_window)
 			cur = 0;
 			prev = now;
 		}
-		w = (unsigned long)flood_admit(f, "invite.left", src(i), now);
+		w = (unsigned long)flood_admit(f, "invite.left", src(i),
+		    NULL, NULL, now);
 		w += (unsigned long)flood_admit(f, "invite.evicted",
-		    src(i + 7), now);
+		    src(i + 7), NULL, NULL, now);
 		written += w;
 		cur += w;
 	}
@@ -243,6 +288,7 @@ main(void)
 		cmocka_unit_test(test_events_compare_by_content),
 		cmocka_unit_test(test_budget_across_keys),
 		cmocka_unit_test(test_calm_window_is_written_in_full),
+		cmocka_unit_test(test_names_are_part_of_the_key),
 		cmocka_unit_test(test_too_many_events_share_one_count),
 		cmocka_unit_test(test_flood_bounded_per_window),
 	};
