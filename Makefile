@@ -11,6 +11,7 @@
 # tests/fuzz/fuzz_*.c -> one libFuzzer binary each, tests/tools/*.c -> tools.
 
 SHELL      := /bin/bash
+VERSION    := 0.1.0
 O          ?= build
 PREFIX     ?= /usr/local
 SBINDIR    ?= $(PREFIX)/sbin
@@ -23,7 +24,8 @@ AR         ?= ar
 WARN    = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
           -Wmissing-prototypes -Wcast-qual -Wpointer-arith -Wvla
 CFLAGS  ?= -O2 -g
-XCFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -I. -I$(O)
+XCFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -I. -I$(O) \
+           -DTALKD_VERSION='"$(VERSION)"'
 ifeq ($(WERROR),1)
 XCFLAGS += -Werror
 endif

@@ -25,6 +25,8 @@ static const struct cmd cmds[] = {
 	{ "history",    cmd_history,    "history [USER] [--since T] [--until T] [--json] [--db PATH] [--journal PATH]" },
 	{ "audit",      cmd_audit,      "audit [--since T] [--until T] [--json] [--db PATH] [--journal PATH]" },
 	{ "prune",      cmd_prune,      "prune --older-than DAYS [--db PATH]" },
+	{ "status",     cmd_status,     "status [--status FILE] [--db PATH] [--json]" },
+	{ "--version",  cmd_version,    "--version" },
 };
 
 static void

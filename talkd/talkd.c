@@ -11,8 +11,10 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,7 @@
 
 #include "talkd/talkd.h"
 #include "talkd/privsep.h"
+#include "talkd/hashfile.h"
 
 #define MAX_SOCKS	16
 #define MAX_POLL	(MAX_SOCKS + 64)
@@ -45,9 +48,10 @@ on_signal(int sig)
 
 struct opts {
 	const char *acl_file, *acl_cache, *journal, *state_dir, *utmp, *user;
+	const char *status;
 	const char *listen[MAX_SOCKS];
 	size_t nlisten;
-	int foreground, verbose, logging, strict, check_only, dns;
+	int foreground, verbose, logging, strict, check_only, dns, show;
 	long idle, ttl, tick, dns_timeout_ms, ring_timeout;
 	long max_invites, max_per_source;
 	int idle_set;
@@ -57,11 +61,12 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: talkd [-dlnS] [-a FILE] [-i SECONDS] [-r SECONDS] [-t SECONDS]\n"
+	    "usage: talkd [-dlnST] [-a FILE] [-i SECONDS] [-r SECONDS] [-t SECONDS]\n"
 	    "             [--listen ADDR:PORT] [--foreground] [--journal PATH]\n"
 	    "             [--state-dir DIR] [--acl-cache PATH] [--utmp FILE]\n"
 	    "             [--user NAME] [--max-invites N] [--max-per-source N]\n"
-	    "             [--ring-timeout SECONDS] [--dns-timeout MS] [--no-dns]\n");
+	    "             [--ring-timeout SECONDS] [--dns-timeout MS] [--no-dns]\n"
+	    "             [--status FILE] [--version]\n");
 	exit(2);
 }
 
@@ -85,7 +90,8 @@ static void
 parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_LISTEN = 256, O_FG, O_JOURNAL, O_STATE, O_CACHE, O_UTMP,
-	    O_USER, O_MAXINV, O_MAXSRC, O_DNSTO, O_NODNS, O_RINGTO };
+	    O_USER, O_MAXINV, O_MAXSRC, O_DNSTO, O_NODNS, O_RINGTO, O_STATUS,
+	    O_VERSION };
 	static const struct option lopts[] = {
 		{ "acl", required_argument, NULL, 'a' },
 		{ "debug", no_argument, NULL, 'd' },
@@ -107,6 +113,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "dns-timeout", required_argument, NULL, O_DNSTO },
 		{ "no-dns", no_argument, NULL, O_NODNS },
 		{ "ring-timeout", required_argument, NULL, O_RINGTO },
+		{ "status", required_argument, NULL, O_STATUS },
+		{ "show-config", no_argument, NULL, 'T' },
+		{ "version", no_argument, NULL, O_VERSION },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -122,7 +131,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->max_invites = 65536;
 	o->max_per_source = 4096;
 	o->utmp = "/var/run/utmp";
-	while ((c = getopt_long(argc, argv, "a:di:lnr:St:h", lopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "a:di:lnr:St:Th", lopts, NULL)) !=
 	    -1) {
 		switch (c) {
 		case 'a': o->acl_file = optarg; break;
@@ -135,6 +144,11 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'n': o->check_only = 1; o->foreground = 1; break;
 		case 'r': o->ttl = num(optarg, "-r", 1, 86400); break;
 		case 'S': o->strict = 1; break;
+		case 'T': o->show = 1; o->foreground = 1; break;
+		case O_STATUS: o->status = optarg; break;
+		case O_VERSION:
+			printf("talkd %s\n", TALKD_VERSION);
+			exit(0);
 		case 't': o->tick = num(optarg, "-t", 1, 86400); break;
 		case O_LISTEN:
 			if (o->nlisten == MAX_SOCKS)
@@ -165,6 +179,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		o->state_dir = "/var/lib/talkd";
 	if (!o->journal)
 		o->journal = getenv("TALKD_JOURNAL");
+	if (!o->status)
+		o->status = getenv("TALKD_STATUS");
 	if (!o->acl_cache)
 		o->acl_cache = getenv("TALKD_ACL_CACHE");
 }
@@ -369,27 +385,77 @@ min_timeout(int64_t a, int64_t b)
 }
 
 /*
- * A missing state directory, when root: mode 2750, owned by the user the
- * daemon runs as (so it can start a new journal after a rotation), group
- * talkd when that group exists (readers of the journal and the database,
- * talkctl(8)); setgid, so new files get that group too.
+ * Missing folders, when root (talkd(8), FILES; install and tmpfiles.d
+ * make them the same way): the state directory root's, group talkd, mode
+ * 2755, since the compiled policy lives there and the daemon's user must
+ * not be able to replace it; the default journal's folder the daemon's
+ * user's, group tty, mode 1771, so that the daemon can start a new journal
+ * after a rotation also when a super-server starts it as nobody:tty.
  */
 static void
-ensure_state_dir(const char *dir, const struct privsep *ps)
+ensure_dirs(const char *state, const char *jdir, const struct privsep *ps)
 {
 	struct group *gr;
 	struct stat st;
 
-	if (geteuid() != 0 || stat(dir, &st) == 0 || errno != ENOENT)
+	if (geteuid() != 0)
 		return;
-	if (mkdir(dir, 02750) < 0) {
-		log_warn("mkdir %s", dir);
-		return;
+	if (stat(state, &st) < 0 && errno == ENOENT) {
+		gr = getgrnam("talkd");
+		if (mkdir(state, 02755) < 0 || chown(state, 0, gr ?
+		    gr->gr_gid : 0) < 0 || chmod(state, 02755) < 0)
+			log_warn("%s", state);
 	}
-	gr = getgrnam("talkd");
-	if (chown(dir, ps->uid, gr ? gr->gr_gid : (gid_t)-1) < 0 ||
-	    chmod(dir, 02750) < 0)
-		log_warn("%s", dir);
+	if (jdir && stat(jdir, &st) < 0 && errno == ENOENT) {
+		if (mkdir(jdir, 01771) < 0 || chown(jdir, ps->uid, ps->gid) <
+		    0 || chmod(jdir, 01771) < 0)
+			log_warn("%s", jdir);
+	}
+}
+
+/* How the sockets come: the same tests as open_sockets(). */
+static const char *
+sock_mode(const struct opts *o)
+{
+	const char *lp = getenv("LISTEN_PID"), *lf = getenv("LISTEN_FDS");
+
+	if (o->nlisten == 0 && lp && lf && strtol(lp, NULL, 10) == getpid())
+		return "systemd";
+	if (o->nlisten == 0 && is_socket(0))
+		return "inetd";
+	return "standalone";
+}
+
+/* "ADDR:PORT ADDR:PORT" of the bound sockets, or of the options. */
+static char *
+listen_str(const struct opts *o, const int *socks, size_t n)
+{
+	char buf[MAX_SOCKS * 24] = "", a[INET_ADDRSTRLEN];
+	struct sockaddr_in sin;
+	socklen_t len;
+	size_t i, off = 0;
+	int k;
+
+	for (i = 0; i < (socks ? n : o->nlisten); i++) {
+		if (socks) {
+			len = sizeof(sin);
+			if (getsockname(socks[i], (struct sockaddr *)&sin,
+			    &len) < 0 || !inet_ntop(AF_INET, &sin.sin_addr, a,
+			    sizeof(a)))
+				continue;
+			k = snprintf(buf + off, sizeof(buf) - off, "%s%s:%u",
+			    off ? " " : "", a, ntohs(sin.sin_port));
+		} else
+			k = snprintf(buf + off, sizeof(buf) - off, "%s%s",
+			    off ? " " : "", o->listen[i]);
+		if (k < 0 || (size_t)k >= sizeof(buf) - off)
+			break;
+		off += (size_t)k;
+	}
+	if (off == 0 && !socks)
+		return strdup(strcmp(sock_mode(o), "standalone") == 0 ?
+		    "0.0.0.0:518" : "inherited");
+	return strdup(buf);
 }
 
 static char *
@@ -400,6 +466,93 @@ state_path(const char *dir, const char *name)
 	if (asprintf(&p, "%s/%s", dir, name) < 0)
 		fatal("asprintf");
 	return p;
+}
+
+/* The status file: --status, else "status" next to the journal. */
+static char *
+status_path(const struct opts *o, const char *journal)
+{
+	const char *slash;
+	char *p;
+
+	if (o->status)
+		return strcmp(o->status, "none") == 0 ? NULL :
+		    strdup(o->status);
+	if ((slash = strrchr(journal, '/')) == NULL)
+		return strdup("status");
+	if (asprintf(&p, "%.*s/status", (int)(slash - journal), journal) < 0)
+		fatal("asprintf");
+	return p;
+}
+
+/*
+ * A uid that other daemons share can rewrite or remove what talkd writes;
+ * say so once, with the fix (seed 000's xinetd stanza starts us so).
+ */
+static void
+warn_shared_uid(void)
+{
+	struct passwd *pw = getpwuid(geteuid());
+
+	if (pw && strcmp(pw->pw_name, "nobody") == 0)
+		log_warnx("running as nobody, a user other daemons share: they "
+		    "could alter or remove the journal.  Start talkd as root "
+		    "(xinetd: user = root; inetd: wait root) so that it "
+		    "becomes the talkd user itself, or use talkd.socket");
+}
+
+/* talkd -T: the effective configuration, one "key value" per line. */
+static int
+show_config(const struct opts *o, const struct privsep *ps, int have_ps,
+    const char *cache_path)
+{
+	const char *kind, *ppath, *jp;
+	struct policy *pol;
+	struct stat pst;
+	char *listen, *journal, *status;
+	uint64_t h;
+	int ok;
+
+	pol = policy_new(o->acl_file ? NULL : cache_path, o->acl_cache != NULL,
+	    o->acl_file, o->strict, -1, NULL);
+	journal = o->journal ? strdup(o->journal) :
+	    state_path(o->state_dir, "journal/journal");
+	status = status_path(o, journal);
+	listen = listen_str(o, NULL, 0);
+	printf("version %s\nmode %s\nlisten %s\n", TALKD_VERSION,
+	    sock_mode(o), listen ? listen : "?");
+	printf("user %s\ngroup tty\n", geteuid() != 0 ?
+	    (getpwuid(geteuid()) ? getpwuid(geteuid())->pw_name : "?") :
+	    have_ps ? ps->name : "(none: no talkd or nobody)");
+	jp = journal;
+	printf("state-dir %s\njournal %s\nstatus %s\nutmp %s\n",
+	    o->state_dir, jp, status ? status : "none", o->utmp);
+	if (pol) {
+		kind = policy_source(pol, &ppath, &pst);
+		printf("policy %s\npolicy-file %s\n", kind, ppath ? ppath :
+		    "(embedded: allow every call)");
+		h = ppath ? hash_file(ppath, &ok) : (ok = 0, 0);
+		if (ok)
+			printf("policy-hash fnv1a64:%016" PRIx64 "\n", h);
+		else
+			printf("policy-hash -\n");
+	} else
+		printf("policy invalid\n");
+	printf("strict-policy %s\nrequest-ttl %ld\nidle-timeout %ld\n"
+	    "timeout %ld\nmax-invites %ld\nmax-per-source %ld\n"
+	    "ring-timeout %ld\ndns %s\ndns-timeout %ld\nlogging %s\n",
+	    o->strict ? "yes" : "no", o->ttl, o->idle_set ? o->idle :
+	    strcmp(sock_mode(o), "standalone") == 0 ? 0 : o->idle, o->tick,
+	    o->max_invites, o->max_per_source, o->ring_timeout,
+	    o->dns ? "yes" : "no", o->dns_timeout_ms,
+	    o->logging ? "yes" : "no");
+	free(listen);
+	free(journal);
+	free(status);
+	if (pol == NULL)
+		return 1;
+	policy_free(pol);
+	return 0;
 }
 
 int
@@ -415,15 +568,18 @@ main(int argc, char **argv)
 	size_t nsocks, i;
 	int64_t last_msg, idle_ms;
 	char *journal_path, *cache_path;
-	int cache_required, opener;
+	int cache_required, opener, have_ps;
 	pid_t opener_pid;
+	struct status_info si;
+	char *status_file, *listening;
 
 	parse_opts(argc, argv, &o);
 	log_init(o.foreground, o.verbose);
 	memset(&s, 0, sizeof(s));
 	s.logging = o.logging;
 
-	if (privsep_resolve(o.user, &ps) < 0 && geteuid() == 0)
+	have_ps = privsep_resolve(o.user, &ps) == 0;
+	if (!have_ps && geteuid() == 0 && !o.show)
 		fatalx("cannot find an unprivileged user to run as "
 		    "(--user NAME)");
 	if (o.ttl < 60)
@@ -434,6 +590,11 @@ main(int argc, char **argv)
 	    state_path(o.state_dir, "acl.cache");
 	if (o.acl_file && o.acl_cache)
 		fatalx("-a and --acl-cache both name a site policy; use one");
+	if (o.show) {
+		i = (size_t)show_config(&o, &ps, have_ps, cache_path);
+		free(cache_path);
+		return (int)i;
+	}
 	if (o.check_only) {
 		if ((s.policy = policy_new(o.acl_file ? NULL : cache_path,
 		    cache_required, o.acl_file, o.strict, -1, NULL)) == NULL) {
@@ -456,12 +617,19 @@ main(int argc, char **argv)
 	if (gethostname(s.hostname, sizeof(s.hostname) - 1) < 0)
 		memcpy(s.hostname, "localhost", sizeof("localhost"));
 
+	si.mode = sock_mode(&o);
 	nsocks = open_sockets(&o, socks, &inherited);
 	if (!inherited && !o.idle_set)
 		o.idle = 0;		/* standalone: no idle exit */
-	ensure_state_dir(o.state_dir, &ps);
 	journal_path = o.journal ? strdup(o.journal) :
-	    state_path(o.state_dir, "journal");
+	    state_path(o.state_dir, "journal/journal");
+	if (!o.journal) {
+		char *jdir = state_path(o.state_dir, "journal");
+
+		ensure_dirs(o.state_dir, jdir, &ps);
+		free(jdir);
+	} else
+		ensure_dirs(o.state_dir, NULL, &ps);
 	if ((s.journal = journal_open(journal_path)) == NULL)
 		fatal("journal");
 	if (geteuid() == 0)
@@ -474,7 +642,18 @@ main(int argc, char **argv)
 	    cache_required, o.acl_file, o.strict, opener, s.pw)) == NULL)
 		fatalx("no usable site policy; refusing to start");
 
+	status_file = status_path(&o, journal_path);
+	listening = listen_str(&o, socks, nsocks);
+	si.path = status_file;
+	si.user = geteuid() == 0 ? ps.name : getpwuid(geteuid()) ?
+	    getpwuid(geteuid())->pw_name : NULL;
+	si.listen = listening;
+	si.journal = journal_path;
+	si.state_dir = o.state_dir;
+	s.status = status_new(&si, ps.uid);
+
 	privsep_drop(&ps);
+	warn_shared_uid();
 	if (chdir("/") < 0)
 		fatal("chdir /");
 	if ((s.resolver = resolver_new(o.dns, (int)o.dns_timeout_ms, 256)) ==
@@ -513,6 +692,7 @@ main(int argc, char **argv)
 		process_expire(&s, now);
 		process_flush_malformed(&s, now, 0);
 		policy_reload(s.policy, now, 0);
+		status_update(s.status, &s, now, "running");
 		if (idle_ms > 0 && now - last_msg >= idle_ms &&
 		    ringer_pending(s.ringer) == 0) {
 			log_info("idle for %ld s, exiting", o.idle);
@@ -526,7 +706,7 @@ main(int argc, char **argv)
 		}
 		nr = ringer_pollfds(s.ringer, pfd + np, MAX_POLL - np);
 		timeout = o.tick * 1000;
-		if (!o.acl_file)	/* watch the policy cache once a second */
+		if (!o.acl_file || s.status)	/* the cache, the status file */
 			timeout = min_timeout(timeout, 1000);
 		timeout = min_timeout(timeout, table_next_expiry(s.table, now));
 		timeout = min_timeout(timeout, ringer_next_deadline(s.ringer,
@@ -564,6 +744,10 @@ main(int argc, char **argv)
 		journal_write(s.journal, &r);
 	}
 	journal_close(s.journal);
+	status_update(s.status, &s, now_ms(), "stopped");
+	status_free(s.status);
+	free(status_file);
+	free(listening);
 	resolver_free(s.resolver);
 	ringer_free(s.ringer);
 	table_free(s.table);
