@@ -175,7 +175,7 @@ tools: $(TOOL_BIN)
 # else: no other host is served.  RUN_LISTEN="ADDR:PORT ..." overrides.
 RUN_DIR    ?= $(CURDIR)/run
 RUN_PORT   ?= $(if $(filter 0,$(shell id -u)),518,5518)
-RUN_ADDRS   = $(shell { echo 127.0.0.1; getent ahostsv4 "$$(hostname)" | awk '$$1 ~ /^127\./ { print $$1 }'; } | sort -u)
+RUN_ADDRS   = $(shell h=$$(hostname); { echo 127.0.0.1; getent ahostsv4 "$$h"; getent hosts "$$h"; } | awk '$$1 ~ /^127\./ { print $$1 }' | sort -u)
 RUN_LISTEN ?= $(foreach a,$(RUN_ADDRS),$(a):$(RUN_PORT))
 run: deps-build all
 	@mkdir -p $(RUN_DIR)
