@@ -84,16 +84,22 @@ deploy_su() { su - "$1" -c "$2" </dev/null 2>&1; }
 # deploy_listening PORT: something listens on UDP PORT.
 deploy_listening() { ss -Hlun "sport = :$1" | grep -q .; }
 
-# deploy_call CALLER_CLIENT CALLEE_CLIENT: the README's conversation, A
-# calls B, B answers with the banner's talk A@HOST, a line each way, both
-# hang up.  One TAP step per stage; the case stops at the first failure.
+# deploy_call CALLER_CLIENT CALLEE_CLIENT [plain]: the README's
+# conversation, A calls B, B answers with the banner's talk A@HOST (plain:
+# with talk A, as the README's two-terminal example does), a line each
+# way, both hang up.  One TAP step per stage; the case stops at the first
+# failure.  8 steps.
 deploy_call() {
 	local ca=$1 cb=$2 p="$1->$2:"
 	e2e_check "$p $A and $B are logged in (utmp)" e2e_sessions "$A" "$B"
 	e2e_check "$p $A runs talk $B" e2e_talk "$ca" "$A" 0 "$B"
 	e2e_check "$p $B's terminal shows the banner" e2e_banner_for "$B" 0 "$A"
-	e2e_check "$p $B answers with the banner's talk $A@HOST" \
-		eval 'e2e_talk "$cb" "$B" 0 "$(e2e_respond "$B" 0 "$A")"'
+	if [ "${3:-}" = plain ]; then
+		e2e_check "$p $B answers with talk $A" e2e_talk "$cb" "$B" 0 "$A"
+	else
+		e2e_check "$p $B answers with the banner's talk $A@HOST" \
+			eval 'e2e_talk "$cb" "$B" 0 "$(e2e_respond "$B" 0 "$A")"'
+	fi
 	e2e_check "$p both show [Connection established]" \
 		eval 'e2e_see "$A" 0 "[Connection established]" && e2e_see "$B" 0 "[Connection established]"'
 	e2e_check "$p a line from $A reaches $B" e2e_line_reaches "$A" 0 "$B" 0 "hello from $A"

@@ -11,7 +11,7 @@
 . "$(dirname "$0")/deploy-lib.sh"
 e2e_enter "$@"
 trap deploy_cleanup EXIT
-e2e_plan 20
+e2e_plan 28
 
 run_addrs() { ss -Hlun 'sport = :518' | awk '{ print $4 }' | sort | tr '\n' ' '; }
 
@@ -23,8 +23,10 @@ e2e_check "on 127.0.0.1 and the host name's 127.0.1.1, nowhere else" \
 	test "$(run_addrs)" = "127.0.0.1:518 127.0.1.1:518 "
 e2e_check "talkctl status sees it" eval 'TALKD_JOURNAL="$E2E_DIR/journal" "$TALKD_BUILD/talkctl" status >/dev/null'
 
-e2e_case "GNU talk calls, netkit talk answers"
-deploy_call inetutils netkit
-e2e_case "netkit talk calls, GNU talk answers"
+e2e_case "GNU talk calls, netkit talk answers (talk sif, talk thor)"
+deploy_call inetutils netkit plain
+e2e_case "netkit talk calls, GNU talk answers with the banner's talk thor@HOST"
 deploy_call netkit inetutils
-e2e_check "the journal has both calls" e2e_wait 5 eval '[ "$(grep -c "\"event\":\"announce.rung\"" "$E2E_DIR/journal")" -ge 2 ]'
+e2e_case "GNU talk both ways (talk sif, talk thor)"
+deploy_call inetutils inetutils plain
+e2e_check "the journal has the three calls" e2e_wait 5 eval '[ "$(grep -c "\"event\":\"announce.rung\"" "$E2E_DIR/journal")" -ge 3 ]'
