@@ -43,17 +43,31 @@ carry() {
 # subst FILE: @SBINDIR@ and @BINDIR@ to the install paths.
 subst() { sed -e "s|@SBINDIR@|$SBINDIR|g" -e "s|@BINDIR@|$BINDIR|g" "$1"; }
 
+# mkparents DIR: create DIR and its missing parents, recording each.
+mkparents() {
+	local d=$1 missing=()
+	while [ ! -d "$DESTDIR$d" ]; do
+		missing=("$d" "${missing[@]}")
+		d=$(dirname "$d")
+	done
+	for d in "${missing[@]}"; do
+		mkdir "$DESTDIR$d"
+		keep_rec "dir $d"
+	done
+}
+
 # put MODE SRC DEST [config]: install a file (config: keep an edited one).
 put() {
 	local mode=$1 src=$2 dst=$3 cfg=${4:-} d=$DESTDIR$3 tmp new old
 	tmp=$(mktemp)
 	cp "$src" "$tmp"
 	new=$(sha "$tmp")
-	mkdir -p "$(dirname "$d")"
+	mkparents "$(dirname "$dst")"
 	if [ -n "$cfg" ] && [ -e "$d" ] && [ "$(sha "$d")" != "$new" ]; then
 		old=$(was "$dst")
 		if [ "$old" != "$(sha "$d")" ]; then
-			install -D -m 0644 "$tmp" "$DESTDIR$DOCDIR/examples/$(basename "$dst").new"
+			mkparents "$DOCDIR/examples"
+			install -m 0644 "$tmp" "$DESTDIR$DOCDIR/examples/$(basename "$dst").new"
 			keep_rec "file $(sha "$tmp") $DOCDIR/examples/$(basename "$dst").new"
 			say "kept $dst (edited); the new version is $DOCDIR/examples/$(basename "$dst").new"
 			rm -f "$tmp"
@@ -70,12 +84,11 @@ putsub() { local t; t=$(mktemp); subst "$2" >"$t"; put "$1" "$t" "$3" "${4:-}"; 
 # mkdir_own DIR MODE OWNER GROUP: create (and record) a missing folder.
 mkdir_own() {
 	local d=$DESTDIR$1
-	if [ ! -d "$d" ]; then
-		mkdir -p "$d"
-		keep_rec "dir $1"
-	fi
+	mkparents "$1"
 	if [ $live = 1 ]; then chown "$3:$4" "$d"; fi
-	chmod "$2" "$d"
+	# Five digits: GNU chmod keeps a folder's setgid bit (inherited from a
+	# setgid parent) unless the mode has a leading zero more.
+	chmod "0$2" "$d"
 }
 
 account() {
@@ -121,7 +134,7 @@ do_install() {
 		mkdir_own "$STATE" 2755 root talkd
 		mkdir_own "$STATE/journal" 1771 talkd tty
 	fi
-	mkdir -p "$(dirname "$DESTDIR$REC")"
+	mkparents "$(dirname "$REC")"
 	printf '%s\n' "${NEWREC[@]}" >"$DESTDIR$REC"
 }
 
@@ -148,17 +161,15 @@ do_uninstall() {
 		esac
 	done <"$DESTDIR$REC"
 	rm -f "$DESTDIR$REC"
+	# Deepest first (they were recorded parents first).
 	for p in "${dirs[@]}"; do
+		[ -d "$DESTDIR$p" ] || continue
 		rmdir "$DESTDIR$p" 2>/dev/null || say "kept $p: not empty"
-	done
-	# Empty folders that install made by making files in them.
-	for p in "$(dirname "$REC")" "$DOCDIR/examples" "$DOCDIR" "$BASHCOMPDIR"; do
-		rmdir "$DESTDIR$p" 2>/dev/null || true
 	done
 	[ $live = 1 ] || return 0
 	for a in "${users[@]}"; do
-		if [ -d "$STATE" ]; then
-			say "kept the user $a: $STATE still holds its files"
+		if [ -d "$STATE" ] && [ -n "$(find "$STATE" -user "$a" -print -quit)" ]; then
+			say "kept the user $a: files of it remain in $STATE"
 		else
 			userdel "$a"
 		fi
