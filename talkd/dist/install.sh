@@ -46,7 +46,8 @@ subst() { sed -e "s|@SBINDIR@|$SBINDIR|g" -e "s|@BINDIR@|$BINDIR|g" "$1"; }
 # mkparents DIR: create DIR and its missing parents, recording each.
 mkparents() {
 	local d=$1 missing=()
-	while [ ! -d "$DESTDIR$d" ]; do
+	mkdir -p "$DESTDIR/"
+	while [ "$d" != / ] && [ ! -d "$DESTDIR$d" ]; do
 		missing=("$d" "${missing[@]}")
 		d=$(dirname "$d")
 	done

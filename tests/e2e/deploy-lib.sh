@@ -34,8 +34,6 @@ deploy_overlays() {
 	if [ -d /var/run ] && [ ! -L /var/run ]; then
 		mount --bind /run /var/run || return 1
 	fi
-	# A service manager would have made these; nothing else runs here.
-	mkdir -p /run/systemd 2>/dev/null
 	return 0
 }
 
