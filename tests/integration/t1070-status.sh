@@ -5,7 +5,7 @@
 # "stopped" once it has exited.
 . "$(dirname "$0")/lib.sh"
 need_root
-plan 17
+plan 18
 C=$B/talkctl
 export TALKD_JOURNAL=$T/journal TALKD_DB=$T/talkd.db
 
@@ -36,6 +36,7 @@ like "status: one live invitation" "$out" "invitations: +1 live"
 send invite loki sif >/dev/null
 like "status: the ingest lag in bytes" "$("$C" status)" "ingest: +[0-9]+ bytes behind"
 stop_daemon
+is "running as nobody is logged once, with the fix" "$(grep -c 'running as nobody, .*xinetd: user = root' "$T/daemon.log")" 1
 out=$("$C" status --json)
 _result $(( $? == 1 ? 0 : 1 )) "talkctl status exits 1 once talkd has stopped"
 like "status --json: stopped" "$out" '^\{"daemon":"stopped",'
