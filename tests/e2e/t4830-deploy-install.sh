@@ -11,7 +11,7 @@
 # shellcheck source=tests/e2e/deploy-lib.sh
 . "$(dirname "$0")/deploy-lib.sh"
 deploy_enter "$@"
-e2e_plan 31
+e2e_plan 29
 
 U=/usr/local/lib/systemd/system
 snapshot() {
