@@ -154,7 +154,8 @@ $(ALL_LIBS):
 $(O)/talkd: $(O)/obj/talkd/talkd.o $(LIBTALKD) $(LIBACL)
 	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(PCRE_LIBS)
 
-$(O)/talkctl: $(O)/obj/talkctl/talkctl.o $(LIBTALKCTL) $(LIBDB) $(LIBACL)
+$(O)/talkctl: $(O)/obj/talkctl/talkctl.o $(if $(SANITIZE),$(O)/obj/talkctl/san_setid.o) \
+	    $(LIBTALKCTL) $(LIBDB) $(LIBACL)
 	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(YAML_LIBS) $(PCRE_LIBS) $(SQLITE_LIBS)
 
 $(O)/tests/unit/%: $(O)/obj/tests/unit/%.o $(ALL_LIBS)
