@@ -392,6 +392,29 @@ min_timeout(int64_t a, int64_t b)
  * user's, group tty, mode 1771, so that the daemon can start a new journal
  * after a rotation also when a super-server starts it as nobody:tty.
  */
+/*
+ * Before 0.1.0 the default journal was the file STATE/journal: make that
+ * name the folder and move the file into it as journal.0, where talkctl
+ * ingest finds its unread tail by identity.
+ */
+static void
+move_old_journal(const char *jdir, const struct privsep *ps)
+{
+	char *tmp, *dst;
+
+	if (asprintf(&tmp, "%s.moving", jdir) < 0 ||
+	    asprintf(&dst, "%s/journal.0", jdir) < 0)
+		fatal("asprintf");
+	if (rename(jdir, tmp) < 0 || mkdir(jdir, 01771) < 0 ||
+	    chown(jdir, ps->uid, ps->gid) < 0 || chmod(jdir, 01771) < 0 ||
+	    rename(tmp, dst) < 0)
+		log_warn("moving the old journal %s to %s", jdir, dst);
+	else
+		log_info("moved the old journal %s to %s", jdir, dst);
+	free(tmp);
+	free(dst);
+}
+
 static void
 ensure_dirs(const char *state, const char *jdir, const struct privsep *ps)
 {
@@ -406,7 +429,9 @@ ensure_dirs(const char *state, const char *jdir, const struct privsep *ps)
 		    gr->gr_gid : 0) < 0 || chmod(state, 02755) < 0)
 			log_warn("%s", state);
 	}
-	if (jdir && stat(jdir, &st) < 0 && errno == ENOENT) {
+	if (jdir && lstat(jdir, &st) == 0 && S_ISREG(st.st_mode))
+		move_old_journal(jdir, ps);
+	else if (jdir && stat(jdir, &st) < 0 && errno == ENOENT) {
 		if (mkdir(jdir, 01771) < 0 || chown(jdir, ps->uid, ps->gid) <
 		    0 || chmod(jdir, 01771) < 0)
 			log_warn("%s", jdir);
