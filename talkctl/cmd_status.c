@@ -127,7 +127,9 @@ ingest_lag(const char *db, const struct stat *jst, const char **why)
 	long long off = -1;
 
 	if (db_open(db, DB_READ, &d, &e) < 0) {
-		*why = "database not readable";
+		*why = access(db, F_OK) < 0 && errno == ENOENT ?
+		    "no audit database yet (talkctl ingest makes it)" :
+		    "the audit database is not readable";
 		return -1;
 	}
 	if (sqlite3_prepare_v2(db_sqlite(d), "SELECT off FROM journals WHERE "
