@@ -531,7 +531,7 @@ static int
 show_config(const struct opts *o, const struct privsep *ps, int have_ps,
     const char *cache_path)
 {
-	const char *kind, *ppath, *jp;
+	const char *kind, *ppath;
 	struct policy *pol;
 	struct stat pst;
 	char *listen, *journal, *status;
@@ -549,9 +549,8 @@ show_config(const struct opts *o, const struct privsep *ps, int have_ps,
 	printf("user %s\ngroup tty\n", geteuid() != 0 ?
 	    (getpwuid(geteuid()) ? getpwuid(geteuid())->pw_name : "?") :
 	    have_ps ? ps->name : "(none: no talkd or nobody)");
-	jp = journal;
 	printf("state-dir %s\njournal %s\nstatus %s\nutmp %s\n",
-	    o->state_dir, jp, status ? status : "none", o->utmp);
+	    o->state_dir, journal, status ? status : "none", o->utmp);
 	if (pol) {
 		kind = policy_source(pol, &ppath, &pst);
 		printf("policy %s\npolicy-file %s\n", kind, ppath ? ppath :
@@ -593,7 +592,7 @@ main(int argc, char **argv)
 	size_t nsocks, i;
 	int64_t last_msg, idle_ms;
 	char *journal_path, *cache_path;
-	int cache_required, opener, have_ps;
+	int cache_required, opener, have_ps, show_rc;
 	pid_t opener_pid;
 	struct status_info si;
 	char *status_file, *listening;
@@ -616,9 +615,9 @@ main(int argc, char **argv)
 	if (o.acl_file && o.acl_cache)
 		fatalx("-a and --acl-cache both name a site policy; use one");
 	if (o.show) {
-		i = (size_t)show_config(&o, &ps, have_ps, cache_path);
+		show_rc = show_config(&o, &ps, have_ps, cache_path);
 		free(cache_path);
-		return (int)i;
+		return show_rc;	/* 0, or 1: the policy does not load */
 	}
 	if (o.check_only) {
 		if ((s.policy = policy_new(o.acl_file ? NULL : cache_path,
