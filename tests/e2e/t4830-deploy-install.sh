@@ -11,7 +11,7 @@
 # shellcheck source=tests/e2e/deploy-lib.sh
 . "$(dirname "$0")/deploy-lib.sh"
 deploy_enter "$@"
-e2e_plan 29
+e2e_plan 30
 
 U=/usr/local/lib/systemd/system
 snapshot() {
@@ -42,8 +42,10 @@ e2e_diag <"$E2E_DIR/verify"
 e2e_check "systemd-analyze verify passes on the installed units" test "$vrc" = 0
 e2e_check "the units run the installed binaries" \
 	eval 'grep -q "^ExecStart=/usr/local/sbin/talkd$" $U/talkd.service && grep -q "^ExecStart=/usr/local/bin/talkctl prune" $U/talkd-prune.service'
-e2e_check "the sysusers and tmpfiles entries parse" \
-	eval 'systemd-sysusers --dry-run /usr/local/lib/sysusers.d/talkd.conf >/dev/null 2>&1 || systemd-sysusers --cat-config >/dev/null; systemd-tmpfiles --create --dry-run /usr/local/lib/tmpfiles.d/talkd.conf >/dev/null 2>&1 || systemd-tmpfiles --create /usr/local/lib/tmpfiles.d/talkd.conf'
+e2e_check "systemd-sysusers takes the sysusers.d entry" systemd-sysusers /usr/local/lib/sysusers.d/talkd.conf
+rmdir /var/lib/talkd/journal
+e2e_check "systemd-tmpfiles makes the journal folder as install does" \
+	eval 'systemd-tmpfiles --create /usr/local/lib/tmpfiles.d/talkd.conf && [ "$(mode /var/lib/talkd/journal)" = "1771 talkd tty" ] && [ "$(mode /var/lib/talkd)" = "2755 root talkd" ]'
 e2e_check "talkd -T: the installed paths" \
 	eval 'talkd -T | grep -qx "journal /var/lib/talkd/journal/journal" && talkd -T | grep -qx "user talkd"'
 e2e_check "the man pages name the installed paths" \
