@@ -11,7 +11,7 @@
 # shellcheck source=tests/e2e/deploy-lib.sh
 . "$(dirname "$0")/deploy-lib.sh"
 deploy_enter "$@"
-e2e_plan 30
+e2e_plan 31
 
 U=/usr/local/lib/systemd/system
 snapshot() {
@@ -40,6 +40,8 @@ systemd-analyze verify $U/talkd.socket $U/talkd.service $U/talkd-ingest.timer $U
 vrc=$?
 e2e_diag <"$E2E_DIR/verify"
 e2e_check "systemd-analyze verify passes on the installed units" test "$vrc" = 0
+e2e_check "talkd.service is hardened: systemd-analyze security exposure 5.0 or less" \
+	systemd-analyze security --offline=true --threshold=50 $U/talkd.service
 e2e_check "the units run the installed binaries" \
 	eval 'grep -q "^ExecStart=/usr/local/sbin/talkd$" $U/talkd.service && grep -q "^ExecStart=/usr/local/bin/talkctl prune" $U/talkd-prune.service'
 e2e_check "systemd-sysusers takes the sysusers.d entry" systemd-sysusers /usr/local/lib/sysusers.d/talkd.conf
