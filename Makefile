@@ -12,10 +12,19 @@
 # tests/bench/*.c -> one benchmark each (make bench).
 
 SHELL      := /bin/bash
+VERSION    := 0.1.0
 O          ?= build
 PREFIX     ?= /usr/local
 SBINDIR    ?= $(PREFIX)/sbin
+BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+LOCALSTATEDIR ?= /var
+UNITDIR    ?= $(if $(filter /usr,$(PREFIX)),/lib,$(PREFIX)/lib)/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+DOCDIR     ?= $(PREFIX)/share/doc/talkd
 CC         ?= cc
 FUZZCC     ?= clang
 PKG_CONFIG ?= pkg-config
@@ -24,7 +33,8 @@ AR         ?= ar
 WARN    = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
           -Wmissing-prototypes -Wcast-qual -Wpointer-arith -Wvla
 CFLAGS  ?= -O2 -g
-XCFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -I. -I$(O)
+XCFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -I. -I$(O) \
+           -DTALKD_VERSION='"$(VERSION)"'
 ifeq ($(WERROR),1)
 XCFLAGS += -Werror
 endif
@@ -77,10 +87,15 @@ ALL_LIBS   = $(LIBTALKD) $(LIBTALKCTL) $(LIBDB) $(LIBACL)
 BUILD_PKGS = gcc make pkg-config libc6-dev libyaml-dev libpcre2-dev libsqlite3-dev
 TEST_PKGS  = libcmocka-dev perl clang libclang-rt-14-dev mandoc tmux talk \
              inetutils-talk iproute2 util-linux passwd sqlite3 cppcheck libutempter0 \
-             strace libncurses-dev
+             strace libncurses-dev rsyslog $(DEPLOY_PKGS)
+# What tests/e2e/t48*-deploy-*.sh use: the super-servers, systemd-analyze,
+# logrotate, and what building the Debian package needs.
+# (openbsd-inetd conflicts with xinetd: deps-inetd unpacks its .deb under
+# $(O)/deps instead of installing it.)
+DEPLOY_PKGS = xinetd systemd logrotate login debhelper dpkg-dev fakeroot lintian
 
-.PHONY: all deps deps-build deps-test run check unit integration e2e fuzz-smoke bench \
-        fuzz lint tools install clean test-update
+.PHONY: all deps deps-build deps-test deps-inetd run check unit integration e2e fuzz-smoke bench \
+        fuzz lint tools install uninstall clean test-update
 .DEFAULT_GOAL := all
 .SECONDARY:
 .DELETE_ON_ERROR:
@@ -104,6 +119,15 @@ deps-build:
 deps-test: deps-build
 	$(call install_missing,$(TEST_PKGS))
 deps: deps-test
+
+# openbsd-inetd's inetd, for tests/e2e/t48*: fetched by apt and unpacked
+# under the build folder, since the package conflicts with xinetd.
+INETD = $(O)/deps/openbsd-inetd/usr/sbin/inetd
+$(INETD):
+	@rm -rf $(O)/deps/openbsd-inetd && mkdir -p $(O)/deps/dl
+	cd $(O)/deps/dl && rm -f openbsd-inetd_*.deb && apt-get download -q openbsd-inetd >/dev/null
+	dpkg-deb -x $(O)/deps/dl/openbsd-inetd_*.deb $(O)/deps/openbsd-inetd
+deps-inetd: $(INETD)
 
 # ---- libraries and programs --------------------------------------------------
 $(O)/obj/%.o: %.c | deps-build
@@ -133,7 +157,8 @@ $(ALL_LIBS):
 $(O)/talkd: $(O)/obj/talkd/talkd.o $(LIBTALKD) $(LIBACL)
 	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(PCRE_LIBS)
 
-$(O)/talkctl: $(O)/obj/talkctl/talkctl.o $(LIBTALKCTL) $(LIBDB) $(LIBACL)
+$(O)/talkctl: $(O)/obj/talkctl/talkctl.o $(if $(SANITIZE),$(O)/obj/talkctl/san_setid.o) \
+	    $(LIBTALKCTL) $(LIBDB) $(LIBACL)
 	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(YAML_LIBS) $(PCRE_LIBS) $(SQLITE_LIBS)
 
 $(O)/tests/unit/%: $(O)/obj/tests/unit/%.o $(ALL_LIBS)
@@ -148,13 +173,18 @@ tools: $(TOOL_BIN)
 
 # ---- running -------------------------------------------------------------------
 # A private folder under the checkout; port 518 like real clients expect when
-# root, else 127.0.0.1:5518 (override with RUN_LISTEN=ADDR:PORT).
+# root, else 5518.  It listens on 127.0.0.1 and on every loopback address
+# the host name resolves to (127.0.1.1 in Debian's /etc/hosts, where talk
+# sends "talk sif" and the banner's "talk thor@HOST"), and on nothing
+# else: no other host is served.  RUN_LISTEN="ADDR:PORT ..." overrides.
 RUN_DIR    ?= $(CURDIR)/run
-RUN_LISTEN ?= $(if $(filter 0,$(shell id -u)),127.0.0.1:518,127.0.0.1:5518)
+RUN_PORT   ?= $(if $(filter 0,$(shell id -u)),518,5518)
+RUN_ADDRS   = $(shell h=$$(hostname); { echo 127.0.0.1; getent ahostsv4 "$$h"; getent hosts "$$h"; } | awk '$$1 ~ /^127\./ { print $$1 }' | sort -u)
+RUN_LISTEN ?= $(foreach a,$(RUN_ADDRS),$(a):$(RUN_PORT))
 run: deps-build all
 	@mkdir -p $(RUN_DIR)
 	@echo "talkd: listening on $(RUN_LISTEN), files in $(RUN_DIR); Ctrl-C stops it"
-	$(O)/talkd --foreground -l --listen $(RUN_LISTEN) --journal $(RUN_DIR)/journal --state-dir $(RUN_DIR)
+	$(O)/talkd --foreground -l $(foreach l,$(RUN_LISTEN),--listen $(l)) --journal $(RUN_DIR)/journal --state-dir $(RUN_DIR)
 
 # YTalk, a real client Debian 12 does not package, for tests/e2e only: built
 # into $(O)/ytalk from the unmodified release next to the checkout
@@ -178,7 +208,7 @@ export TALKD_BUILD = $(abspath $(O))
 export TALKD_SRCDIR = $(CURDIR)
 TEST_BINS = $(O)/talkd $(O)/talkctl $(UNIT_BIN) $(TOOL_BIN) $(BENCH_BIN)
 
-check: deps-test $(TEST_BINS) $(YTALK_BIN) lint
+check: deps-test deps-inetd $(TEST_BINS) $(YTALK_BIN) lint
 	CMOCKA_MESSAGE_OUTPUT=TAP prove -f $(UNIT_BIN) $(sort $(wildcard tests/integration/t*.sh)) $(sort $(wildcard tests/e2e/t*.sh))
 	$(MAKE) --no-print-directory fuzz-smoke
 
@@ -186,7 +216,7 @@ unit: deps-test $(UNIT_BIN)
 	CMOCKA_MESSAGE_OUTPUT=TAP prove -f $(UNIT_BIN)
 integration: deps-test $(TEST_BINS)
 	prove -f $(sort $(wildcard tests/integration/t*.sh))
-e2e: deps-test $(TEST_BINS) $(YTALK_BIN)
+e2e: deps-test deps-inetd $(TEST_BINS) $(YTALK_BIN)
 	prove -f $(sort $(wildcard tests/e2e/t*.sh))
 
 # ---- benchmarks (ratios against baselines measured in the same run) --------
@@ -203,7 +233,8 @@ bench: deps-test $(O)/talkd $(TOOL_BIN) $(BENCH_BIN)
 
 # ---- fuzzing (clang libFuzzer; the library sources are rebuilt with clang) --------
 FO = $(O)/fuzzobj
-FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
+	     -DTALKD_VERSION='"$(VERSION)"'
 $(FO)/%.o: %.c | deps-test
 	@mkdir -p $(@D)
 	$(FUZZCC) $(FUZZ_FLAGS) $(DEP_CFLAGS) -c $< -o $@
@@ -244,12 +275,22 @@ test-update: deps-test $(O)/tests/unit/test_acl_yaml
 	@git diff --stat -- tests/data || true
 
 # ---- install -------------------------------------------------------------------------
+# talkd/dist/install.sh: binaries (talkctl in BINDIR, for users), man
+# pages, systemd units, sysusers.d and tmpfiles.d entries, logrotate, bash
+# completion, xinetd/inetd/cron examples; as root without DESTDIR also the
+# account and the folders.  Edited files are kept; uninstall removes what
+# install recorded in $(PREFIX)/share/talkd/installed.
+INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SBINDIR="$(SBINDIR)" \
+	BINDIR="$(BINDIR)" MANDIR="$(MANDIR)" SYSCONFDIR="$(SYSCONFDIR)" \
+	LOCALSTATEDIR="$(LOCALSTATEDIR)" UNITDIR="$(UNITDIR)" \
+	SYSUSERSDIR="$(SYSUSERSDIR)" TMPFILESDIR="$(TMPFILESDIR)" \
+	BASHCOMPDIR="$(BASHCOMPDIR)" DOCDIR="$(DOCDIR)" O="$(O)" MANPAGES="$(MANPAGES)"
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
-	install -m 0755 $(O)/talkd $(O)/talkctl $(DESTDIR)$(SBINDIR)/
-	for m in $(MANPAGES); do s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	$(INSTALL_ENV) bash talkd/dist/install.sh install
+uninstall:
+	$(INSTALL_ENV) bash talkd/dist/install.sh uninstall
 
 clean:
 	rm -rf $(O)
 
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+-include $(shell find $(O) -name '*.d' -type f 2>/dev/null)

@@ -14,7 +14,7 @@
 #include "db/db_schema.h"
 
 #define DB_DEFAULT_PATH		"/var/lib/talkd/talkd.db"
-#define DB_DEFAULT_JOURNAL	"/var/lib/talkd/journal"
+#define DB_DEFAULT_JOURNAL	"/var/lib/talkd/journal/journal"
 #define DB_RECORD_MAX		1024	/* journal record, newline included */
 #define DB_BATCH		1000	/* records in the first ingest transaction, */
 #define DB_BATCH_MAX		64000	/* doubling up to this many */

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,6 +148,31 @@ compile_users(struct acl *policy, const char *passwd_file,
 	return rc;
 }
 
+
+/*
+ * The cache's folder does not exist (a fresh machine where nothing made
+ * /var/lib/talkd): say who makes it rather than leave ENOENT alone.
+ */
+static void
+missing_folder_hint(const char *out)
+{
+	const char *slash = strrchr(out, '/');
+	struct stat st;
+	char dir[PATH_MAX];
+	int n;
+
+	if (slash == NULL || slash == out)
+		return;
+	n = snprintf(dir, sizeof(dir), "%.*s", (int)(slash - out), out);
+	if (n < 0 || (size_t)n >= sizeof(dir) ||
+	    stat(dir, &st) == 0 || errno != ENOENT)
+		return;
+	fprintf(stderr, "%s: acl compile: no folder ", talkctl_progname);
+	tc_fput_esc(stderr, dir);
+	fprintf(stderr, ": make install or the talkd package creates "
+	    "/var/lib/talkd (root's, group talkd, mode 2755); or use -o\n");
+}
+
 int
 cmd_acl_compile(int argc, char **argv)
 {
@@ -199,6 +225,7 @@ cmd_acl_compile(int argc, char **argv)
 		goto out;
 	if (acl_cache_write(policy, out, &err) == -1) {
 		tc_print_err(stderr, &err, out);
+		missing_folder_hint(out);
 		rc = TC_FAIL;
 		goto out;
 	}

@@ -260,6 +260,15 @@ open_for_query(struct opts *o)
 	if (db_open(o->db, DB_READ, &d, &e) == 0)
 		return d;
 	print_err(o->cmd, &e);
+	/* Say which right is missing, and who has it. */
+	if (access(o->db, F_OK) == -1 && errno == ENOENT)
+		tc_errx(o->cmd, "no audit database yet: root's \"talkctl "
+		    "ingest\" creates it (talkd-ingest.timer or cron run it)",
+		    NULL);
+	else if (access(o->db, R_OK) == -1 && errno == EACCES)
+		tc_errx(o->cmd, "the audit database is readable by root and "
+		    "group talkd only: install talkctl setgid talkd (make "
+		    "install does) or ask root", NULL);
 	return NULL;
 }
 

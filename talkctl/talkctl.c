@@ -50,6 +50,7 @@ static const struct cmd cmds[] = {
 	    "[--journal path]" },
 	{ "export",     cmd_export,     "[--since time] [--until time] "
 	    "[--cursor file] [--db path] [--journal path]" },
+	{ "status",     cmd_status,     "[--status file] [--db path] [--json]" },
 	{ "help",       cmd_help,       "[command]" },
 };
 
@@ -90,9 +91,10 @@ tc_usage(FILE *f, const char *cmd)
 	const struct cmd *c = NULL;
 	const char *lead = "usage:";
 
-	if (cmd == NULL)
+	if (cmd == NULL) {
 		put_usage(f, &lead, "", cmds, NELEM(cmds));
-	else if (strncmp(cmd, "acl ", 4) == 0 &&
+		fprintf(f, "%s %s --version\n", lead, talkctl_progname);
+	} else if (strncmp(cmd, "acl ", 4) == 0 &&
 	    (c = find(acl_cmds, NELEM(acl_cmds), cmd + 4)) != NULL)
 		put_usage(f, &lead, "acl ", c, 1);
 	else if ((c = find(cmds, NELEM(cmds), cmd)) != NULL)
@@ -210,7 +212,10 @@ main(int argc, char **argv)
 {
 	int rc;
 
-	rc = dispatch(cmds, NELEM(cmds), "", argc, argv);
+	if (argc == 2 && strcmp(argv[1], "--version") == 0)
+		rc = cmd_version(argc - 1, argv + 1);
+	else
+		rc = dispatch(cmds, NELEM(cmds), "", argc, argv);
 	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
 		fprintf(stderr, "%s: write error on standard output: %s\n",
 		    talkctl_progname, strerror(errno));

@@ -18,6 +18,8 @@ int cmd_history(int argc, char **argv);		/* cmd_db.c */
 int cmd_audit(int argc, char **argv);		/* cmd_db.c */
 int cmd_prune(int argc, char **argv);		/* cmd_db.c */
 int cmd_export(int argc, char **argv);		/* cmd_db.c */
+int cmd_status(int argc, char **argv);		/* cmd_status.c */
+int cmd_version(int argc, char **argv);	/* cmd_status.c */
 
 /* Exit statuses (talkctl(8)). */
 #define TC_OK    0	/* success; simulate: allowed */

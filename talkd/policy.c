@@ -502,3 +502,25 @@ out:
 	r = acl_verdict_rule(&v);
 	(void)acl_rule_ref_str(r, d->rule, sizeof(d->rule));
 }
+
+/*
+ * What is in force, for talkd -T and the status file: "cache", "legacy" or
+ * "default", the file it came from and, for a cache, the identity it had
+ * when it was loaded (st_size 0 and *path NULL when there is none).
+ */
+const char *
+policy_source(const struct policy *p, const char **path, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	*path = NULL;
+	if (p->legacy_path) {
+		*path = p->legacy_path;
+		return "legacy";
+	}
+	if (p->site == NULL)
+		return "default";
+	*path = p->cache_path;
+	if (p->have_cache_st)
+		*st = p->cache_st;
+	return "cache";
+}

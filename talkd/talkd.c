@@ -13,8 +13,10 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,7 @@
 #include <unistd.h>
 
 #include "talkd/talkd.h"
+#include "talkd/hashfile.h"
 #include "talkd/privsep.h"
 
 #define MAX_SOCKS	16
@@ -48,9 +51,10 @@ on_signal(int sig)
 
 struct opts {
 	const char *acl_file, *acl_cache, *journal, *state_dir, *utmp, *user;
+	const char *status;
 	const char *listen[MAX_SOCKS];
 	size_t nlisten;
-	int foreground, verbose, logging, strict, check_only, dns;
+	int foreground, verbose, logging, strict, check_only, dns, show;
 	long idle, ttl, tick, dns_timeout_ms, ring_timeout;
 	long max_invites, max_per_source;
 	long ring_limit;		/* flood: rings per callee per 30 s */
@@ -61,12 +65,12 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: talkd [-dlnS] [-a FILE] [-i SECONDS] [-r SECONDS] [-t SECONDS]\n"
+	    "usage: talkd [-dlnST] [-a FILE] [-i SECONDS] [-r SECONDS] [-t SECONDS]\n"
 	    "             [--listen ADDR:PORT] [--foreground] [--journal PATH]\n"
 	    "             [--state-dir DIR] [--acl-cache PATH] [--utmp FILE]\n"
 	    "             [--user NAME] [--max-invites N] [--max-per-source N]\n"
 	    "             [--ring-timeout SECONDS] [--dns-timeout MS] [--no-dns]\n"
-	    "             [--ring-limit N]\n");
+	    "             [--ring-limit N] [--status FILE] [--version]\n");
 	exit(2);
 }
 
@@ -91,7 +95,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_LISTEN = 256, O_FG, O_JOURNAL, O_STATE, O_CACHE, O_UTMP,
 	    O_USER, O_MAXINV, O_MAXSRC, O_DNSTO, O_NODNS, O_RINGTO,
-	    O_RINGLIM };
+	    O_RINGLIM, O_STATUS, O_VERSION };
 	static const struct option lopts[] = {
 		{ "acl", required_argument, NULL, 'a' },
 		{ "debug", no_argument, NULL, 'd' },
@@ -114,6 +118,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "no-dns", no_argument, NULL, O_NODNS },
 		{ "ring-timeout", required_argument, NULL, O_RINGTO },
 		{ "ring-limit", required_argument, NULL, O_RINGLIM },
+		{ "status", required_argument, NULL, O_STATUS },
+		{ "show-config", no_argument, NULL, 'T' },
+		{ "version", no_argument, NULL, O_VERSION },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -130,7 +137,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->max_per_source = 4096;
 	o->ring_limit = 6;
 	o->utmp = "/var/run/utmp";
-	while ((c = getopt_long(argc, argv, "a:di:lnr:St:h", lopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "a:di:lnr:St:Th", lopts, NULL)) !=
 	    -1) {
 		switch (c) {
 		case 'a': o->acl_file = optarg; break;
@@ -144,6 +151,11 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'r': o->ttl = num(optarg, "-r", 1, 86400); break;
 		case 'S': o->strict = 1; break;
 		case 't': o->tick = num(optarg, "-t", 1, 86400); break;
+		case 'T': o->show = 1; o->foreground = 1; break;
+		case O_STATUS: o->status = optarg; break;
+		case O_VERSION:
+			printf("talkd %s\n", TALKD_VERSION);
+			exit(0);
 		case O_LISTEN:
 			if (o->nlisten == MAX_SOCKS)
 				fatalx("at most %d --listen", MAX_SOCKS);
@@ -175,6 +187,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		o->state_dir = "/var/lib/talkd";
 	if (!o->journal)
 		o->journal = getenv("TALKD_JOURNAL");
+	if (!o->status)
+		o->status = getenv("TALKD_STATUS");
 	if (!o->acl_cache)
 		o->acl_cache = getenv("TALKD_ACL_CACHE");
 }
@@ -473,27 +487,102 @@ min_timeout(int64_t a, int64_t b)
 }
 
 /*
- * A missing state directory, when root: mode 2750, owned by the user the
- * daemon runs as (so it can start a new journal after a rotation), group
- * talkd when that group exists (readers of the journal and the database,
- * talkctl(8)); setgid, so new files get that group too.
+ * Missing folders, when root (talkd(8), FILES; install and tmpfiles.d
+ * make them the same way): the state directory root's, group talkd, mode
+ * 2755, since the compiled policy lives there and the daemon's user must
+ * not be able to replace it; the default journal's folder the daemon's
+ * user's, group tty, mode 1771, so that the daemon can start a new journal
+ * after a rotation also when a super-server starts it as nobody:tty.
+ */
+/*
+ * Before 0.1.0 the default journal was the file STATE/journal: make that
+ * name the folder and move the file into it as journal.0, where talkctl
+ * ingest finds its unread tail by identity.
  */
 static void
-ensure_state_dir(const char *dir, const struct privsep *ps)
+move_old_journal(const char *jdir, const struct privsep *ps)
+{
+	char *tmp, *dst;
+
+	if (asprintf(&tmp, "%s.moving", jdir) < 0 ||
+	    asprintf(&dst, "%s/journal.0", jdir) < 0)
+		fatal("asprintf");
+	if (rename(jdir, tmp) < 0 || mkdir(jdir, 01771) < 0 ||
+	    chown(jdir, ps->uid, ps->gid) < 0 || chmod(jdir, 01771) < 0 ||
+	    rename(tmp, dst) < 0)
+		log_warn("moving the old journal %s to %s", jdir, dst);
+	else
+		log_info("moved the old journal %s to %s", jdir, dst);
+	free(tmp);
+	free(dst);
+}
+
+static void
+ensure_dirs(const char *state, const char *jdir, const struct privsep *ps)
 {
 	struct group *gr;
 	struct stat st;
 
-	if (geteuid() != 0 || stat(dir, &st) == 0 || errno != ENOENT)
+	if (geteuid() != 0)
 		return;
-	if (mkdir(dir, 02750) < 0) {
-		log_warn("mkdir %s", dir);
-		return;
+	if (stat(state, &st) < 0 && errno == ENOENT) {
+		gr = getgrnam("talkd");
+		if (mkdir(state, 02755) < 0 || chown(state, 0, gr ?
+		    gr->gr_gid : 0) < 0 || chmod(state, 02755) < 0)
+			log_warn("%s", state);
 	}
-	gr = getgrnam("talkd");
-	if (chown(dir, ps->uid, gr ? gr->gr_gid : (gid_t)-1) < 0 ||
-	    chmod(dir, 02750) < 0)
-		log_warn("%s", dir);
+	if (jdir && lstat(jdir, &st) == 0 && S_ISREG(st.st_mode))
+		move_old_journal(jdir, ps);
+	else if (jdir && stat(jdir, &st) < 0 && errno == ENOENT) {
+		if (mkdir(jdir, 01771) < 0 || chown(jdir, ps->uid, ps->gid) <
+		    0 || chmod(jdir, 01771) < 0)
+			log_warn("%s", jdir);
+	}
+}
+
+/* How the sockets come: the same tests as open_sockets(). */
+static const char *
+sock_mode(const struct opts *o)
+{
+	const char *lp = getenv("LISTEN_PID"), *lf = getenv("LISTEN_FDS");
+
+	if (o->nlisten == 0 && lp && lf && strtol(lp, NULL, 10) == getpid())
+		return "systemd";
+	if (o->nlisten == 0 && is_socket(0))
+		return "inetd";
+	return "standalone";
+}
+
+/* "ADDR:PORT ADDR:PORT" of the bound sockets, or of the options. */
+static char *
+listen_str(const struct opts *o, const int *socks, size_t n)
+{
+	char buf[MAX_SOCKS * 24] = "", a[INET_ADDRSTRLEN];
+	struct sockaddr_in sin;
+	socklen_t len;
+	size_t i, off = 0;
+	int k;
+
+	for (i = 0; i < (socks ? n : o->nlisten); i++) {
+		if (socks) {
+			len = sizeof(sin);
+			if (getsockname(socks[i], (struct sockaddr *)&sin,
+			    &len) < 0 || !inet_ntop(AF_INET, &sin.sin_addr, a,
+			    sizeof(a)))
+				continue;
+			k = snprintf(buf + off, sizeof(buf) - off, "%s%s:%u",
+			    off ? " " : "", a, ntohs(sin.sin_port));
+		} else
+			k = snprintf(buf + off, sizeof(buf) - off, "%s%s",
+			    off ? " " : "", o->listen[i]);
+		if (k < 0 || (size_t)k >= sizeof(buf) - off)
+			break;
+		off += (size_t)k;
+	}
+	if (off == 0 && !socks)
+		return strdup(strcmp(sock_mode(o), "standalone") == 0 ?
+		    "0.0.0.0:518" : "inherited");
+	return strdup(buf);
 }
 
 static char *
@@ -504,6 +593,93 @@ state_path(const char *dir, const char *name)
 	if (asprintf(&p, "%s/%s", dir, name) < 0)
 		fatal("asprintf");
 	return p;
+}
+
+/* The status file: --status, else "status" next to the journal. */
+static char *
+status_path(const struct opts *o, const char *journal)
+{
+	const char *slash;
+	char *p;
+
+	if (o->status)
+		return strcmp(o->status, "none") == 0 ? NULL :
+		    strdup(o->status);
+	if ((slash = strrchr(journal, '/')) == NULL)
+		return strdup("status");
+	if (asprintf(&p, "%.*s/status", (int)(slash - journal), journal) < 0)
+		fatal("asprintf");
+	return p;
+}
+
+/*
+ * A uid that other daemons share can rewrite or remove what talkd writes;
+ * say so once, with the fix (seed 000's xinetd stanza starts us so).
+ */
+static void
+warn_shared_uid(void)
+{
+	struct passwd *pw = getpwuid(geteuid());
+
+	if (pw && strcmp(pw->pw_name, "nobody") == 0)
+		log_warnx("running as nobody, a user other daemons share: they "
+		    "could alter or remove the journal.  Start talkd as root "
+		    "(xinetd: user = root; inetd: wait root) so that it "
+		    "becomes the talkd user itself, or use talkd.socket");
+}
+
+/* talkd -T: the effective configuration, one "key value" per line. */
+static int
+show_config(const struct opts *o, const struct privsep *ps, int have_ps,
+    const char *cache_path)
+{
+	const char *kind, *ppath;
+	struct policy *pol;
+	struct stat pst;
+	char *listen, *journal, *status;
+	uint64_t h;
+	int ok;
+
+	pol = policy_new(o->acl_file ? NULL : cache_path, o->acl_cache != NULL,
+	    o->acl_file, o->strict, -1, NULL);
+	journal = o->journal ? strdup(o->journal) :
+	    state_path(o->state_dir, "journal/journal");
+	status = status_path(o, journal);
+	listen = listen_str(o, NULL, 0);
+	printf("version %s\nmode %s\nlisten %s\n", TALKD_VERSION,
+	    sock_mode(o), listen ? listen : "?");
+	printf("user %s\ngroup tty\n", geteuid() != 0 ?
+	    (getpwuid(geteuid()) ? getpwuid(geteuid())->pw_name : "?") :
+	    have_ps ? ps->name : "(none: no talkd or nobody)");
+	printf("state-dir %s\njournal %s\nstatus %s\nutmp %s\n",
+	    o->state_dir, journal, status ? status : "none", o->utmp);
+	if (pol) {
+		kind = policy_source(pol, &ppath, &pst);
+		printf("policy %s\npolicy-file %s\n", kind, ppath ? ppath :
+		    "(embedded: allow every call)");
+		h = ppath ? hash_file(ppath, &ok) : (ok = 0, 0);
+		if (ok)
+			printf("policy-hash fnv1a64:%016" PRIx64 "\n", h);
+		else
+			printf("policy-hash -\n");
+	} else
+		printf("policy invalid\n");
+	printf("strict-policy %s\nrequest-ttl %ld\nidle-timeout %ld\n"
+	    "timeout %ld\nmax-invites %ld\nmax-per-source %ld\n"
+	    "ring-timeout %ld\nring-limit %ld\ndns %s\ndns-timeout %ld\n"
+	    "logging %s\n",
+	    o->strict ? "yes" : "no", o->ttl, o->idle_set ? o->idle :
+	    strcmp(sock_mode(o), "standalone") == 0 ? 0 : o->idle, o->tick,
+	    o->max_invites, o->max_per_source, o->ring_timeout,
+	    o->ring_limit, o->dns ? "yes" : "no", o->dns_timeout_ms,
+	    o->logging ? "yes" : "no");
+	free(listen);
+	free(journal);
+	free(status);
+	if (pol == NULL)
+		return 1;
+	policy_free(pol);
+	return 0;
 }
 
 /* Everything main() sets up and tears down. */
@@ -518,6 +694,8 @@ struct daemon {
 	int opener;
 	pid_t opener_pid;
 	int64_t last_msg;
+	int have_ps;			/* an account to drop to was found */
+	char *status_file, *listening;
 };
 
 /* -n: check the configuration and exit. */
@@ -549,8 +727,10 @@ setup(struct daemon *d)
 	struct server *s = &d->s;
 	struct table_limits lim;
 	struct sigaction sa;
+	struct status_info si;
 	int cache_required = o->acl_cache != NULL;
 
+	memset(&si, 0, sizeof(si));
 	lim.max_entries = (size_t)o->max_invites;
 	lim.max_per_source = (size_t)o->max_per_source;
 	lim.ttl_ms = (int64_t)o->ttl * 1000;
@@ -570,16 +750,32 @@ setup(struct daemon *d)
 	if (gethostname(s->hostname, sizeof(s->hostname) - 1) < 0)
 		memcpy(s->hostname, "localhost", sizeof("localhost"));
 
+	si.mode = sock_mode(o);
 	d->nsocks = open_sockets(o, d->socks, &d->inherited);
 	if (!d->inherited && !o->idle_set)
 		o->idle = 0;		/* standalone: no idle exit */
-	ensure_state_dir(o->state_dir, &d->ps);
 	d->journal_path = o->journal ? strdup(o->journal) :
-	    state_path(o->state_dir, "journal");
+	    state_path(o->state_dir, "journal/journal");
+	if (!o->journal) {
+		char *jdir = state_path(o->state_dir, "journal");
+
+		ensure_dirs(o->state_dir, jdir, &d->ps);
+		free(jdir);
+	} else
+		ensure_dirs(o->state_dir, NULL, &d->ps);
 	if ((s->journal = journal_open(d->journal_path)) == NULL)
 		fatal("journal");
 	if (geteuid() == 0)
 		journal_chown(s->journal, d->ps.uid);
+	d->status_file = status_path(o, d->journal_path);
+	d->listening = listen_str(o, d->socks, d->nsocks);
+	si.path = d->status_file;
+	si.user = geteuid() == 0 ? d->ps.name : getpwuid(geteuid()) ?
+	    getpwuid(geteuid())->pw_name : NULL;
+	si.listen = d->listening;
+	si.journal = d->journal_path;
+	si.state_dir = o->state_dir;
+	s->status = status_new(&si, d->ps.uid);
 
 	d->opener = opener_start(&d->ps, &d->opener_pid);
 	if ((s->pw = pwcache_new(1024, 30000)) == NULL)
@@ -589,6 +785,7 @@ setup(struct daemon *d)
 		fatalx("no usable site policy; refusing to start");
 
 	privsep_drop(&d->ps);
+	warn_shared_uid();		/* started as nobody, or dropped to it */
 	if (chdir("/") < 0)
 		fatal("chdir /");
 	if ((s->resolver = resolver_new(o->dns, (int)o->dns_timeout_ms,
@@ -627,6 +824,7 @@ housekeeping(struct daemon *d, int64_t now)
 	process_expire(s, now);
 	process_flush_malformed(s, now, 0);
 	process_flush_flood(s, now, 0);
+	status_update(s->status, s, now, "running");
 	policy_reload(s->policy, now, 0);
 	if (d->o.idle > 0 && now - d->last_msg >= d->o.idle * 1000 &&
 	    ringer_pending(s->ringer) == 0) {
@@ -644,7 +842,7 @@ poll_timeout(struct daemon *d, int64_t now)
 	int64_t timeout = d->o.tick * 1000;
 	size_t i;
 
-	if (!d->o.acl_file)	/* watch the policy cache once a second */
+	if (!d->o.acl_file || s->status)	/* the cache, the status file */
 		timeout = min_timeout(timeout, 1000);
 	timeout = min_timeout(timeout, table_next_expiry(s->table, now));
 	timeout = min_timeout(timeout, ringer_next_deadline(s->ringer, now));
@@ -722,6 +920,10 @@ teardown(struct daemon *d)
 		    .msg = got_quit ? "signal" : "idle" };
 		journal_write(s->journal, &r);
 	}
+	status_update(s->status, s, now_ms(), "stopped");
+	status_free(s->status);
+	free(d->status_file);
+	free(d->listening);
 	journal_close(s->journal);
 	resolver_free(s->resolver);
 	ringer_free(s->ringer);
@@ -754,7 +956,8 @@ main(int argc, char **argv)
 	d.s.logging = o->logging;
 	d.opener = -1;
 
-	if (privsep_resolve(o->user, &d.ps) < 0 && geteuid() == 0)
+	d.have_ps = privsep_resolve(o->user, &d.ps) == 0;
+	if (!d.have_ps && geteuid() == 0 && !o->show)
 		fatalx("cannot find an unprivileged user to run as "
 		    "(--user NAME)");
 	if (o->ttl < 60)
@@ -764,6 +967,11 @@ main(int argc, char **argv)
 		fatalx("-a and --acl-cache both name a site policy; use one");
 	d.cache_path = o->acl_cache ? strdup(o->acl_cache) :
 	    state_path(o->state_dir, "acl.cache");
+	if (o->show) {
+		rc = show_config(o, &d.ps, d.have_ps, d.cache_path);
+		free(d.cache_path);
+		return rc;	/* 0, or 1: the policy does not load */
+	}
 	if (o->check_only) {
 		rc = check_only(&d);
 		free(d.cache_path);

@@ -316,6 +316,22 @@ struct policy *policy_new(const char *cache_path, int cache_required,
  */
 void policy_reload(struct policy *, int64_t now, int force);
 void policy_free(struct policy *);
+struct stat;
+const char *policy_source(const struct policy *, const char **path,
+	    struct stat *);
+
+/* ---- status.c: the status file talkctl status reads (talkd(8)) ----------- */
+struct server;
+struct status;
+struct status_info {			/* what does not change while running */
+	const char *path, *user, *mode, *listen, *journal, *state_dir;
+};
+struct status *status_new(const struct status_info *, uid_t owner);
+/* Rewrite the file (atomically) when something shown changed, at most once
+ * a second; force: now, e.g. "stopped" on the way out. */
+void status_update(struct status *, struct server *, int64_t now,
+	    const char *state);
+void status_free(struct status *);
 
 /* ---- process.c: requests ------------------------------------------------- */
 struct server {
@@ -328,6 +344,7 @@ struct server {
 	struct utmp_cache *utmp;
 	struct policy *policy;
 	struct pwcache *pw;
+	struct status *status;		/* NULL: no status file */
 	char hostname[256];
 	int logging;			/* -l: log requests */
 	/* this host's addresses, for LEAVE_INVITE */

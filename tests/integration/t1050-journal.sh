@@ -5,7 +5,7 @@
 # record reaches the journal: sequence numbers have no gap.
 . "$(dirname "$0")/lib.sh"
 need_root
-plan 12
+plan 14
 J=$T/jd
 mkdir -p "$J" && chown nobody "$J"	# the daemon recreates the journal after a rotation
 start_daemon --user nobody --journal "$J/journal" || exit 1
@@ -20,14 +20,26 @@ seqs=$(cat "$J/journal.1" "$J/journal" | sed -n 's/.*"seq":\([0-9]*\).*/\1/p' | 
 is "sequence numbers run on across the rotation" "$seqs" "$(seq -s ' ' 1 $(echo $seqs | wc -w)) "
 stop_daemon
 
-# A missing state directory is made for the daemon and the talkd group.
+# Missing folders are made: the state directory root's (the compiled
+# policy lives there, out of the daemon's reach), the journal's the daemon's.
 getent group talkd >/dev/null || groupadd --system talkd
 SD=$T/state
 "$B/talkd" --foreground --listen 127.0.0.1:$((PORT + 1)) --state-dir "$SD" --utmp "$T/utmp" --user nobody 2>>"$T/daemon.log" &
 sp=$!; _pids="$_pids $sp"
 for i in $(seq 1 50); do "$NTALK" -w 100 127.0.0.1:$((PORT + 1)) invite a b >/dev/null 2>&1 && break; done
-is "a missing state directory is created 2750, the daemon's, group talkd" "$(stat -c '%a %U %G' "$SD")" "2750 nobody talkd"
-is "the journal in it: 0640, group talkd (readable through talkctl)" "$(stat -c '%a %U %G' "$SD/journal")" "640 nobody talkd"
+is "a missing state directory is created 2755, root's, group talkd" "$(stat -c '%a %U %G' "$SD")" "2755 root talkd"
+is "the journal folder in it: 1771, the daemon's, group tty" "$(stat -c '%a %U %G' "$SD/journal")" "1771 nobody tty"
+is "the journal in that: 0640, the daemon's" "$(stat -c '%a %U' "$SD/journal/journal")" "640 nobody"
+kill $sp; wait $sp 2>/dev/null
+
+# The journal of an older install, the file STATE/journal, moves into the
+# folder of that name as journal.0, where ingest finds it.
+SD2=$T/state2
+mkdir -p "$SD2" && echo '{"old":1}' >"$SD2/journal"
+"$B/talkd" --foreground --listen 127.0.0.1:$((PORT + 2)) --state-dir "$SD2" --utmp "$T/utmp" --user nobody 2>>"$T/daemon.log" &
+sp=$!; _pids="$_pids $sp"
+for i in $(seq 1 50); do "$NTALK" -w 100 127.0.0.1:$((PORT + 2)) invite a b >/dev/null 2>&1 && break; done
+is "an old journal file becomes journal/journal.0" "$(cat "$SD2/journal/journal.0" 2>&1)" '{"old":1}'
 kill $sp; wait $sp 2>/dev/null
 
 F=$T/full
