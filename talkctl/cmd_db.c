@@ -421,7 +421,21 @@ run_query(int argc, char **argv, int allow, query_fn *q, int per_user)
 		    o.db);
 		return TC_FAIL;
 	}
-	/* The protocol carries 12 bytes of a name: so does the journal. */
+	/*
+	 * The protocol carries 12 bytes of a name: so does the journal.  A
+	 * longer name cannot be called, and its first 12 bytes may be
+	 * another account's: a plain user is refused, root is told.
+	 */
+	if (o.user != NULL && strlen(o.user) > WIRE_NAME) {
+		if (getuid() != 0) {
+			tc_errx(o.cmd, "talk carries 12 bytes of a name, so "
+			    "nobody can call this one; calls recorded under "
+			    "its first 12 bytes are another name's", o.user);
+			return TC_FAIL;
+		}
+		tc_errx(o.cmd, "warning: talk carries 12 bytes of a name; "
+		    "showing calls to the first 12 bytes of", o.user);
+	}
 	if (o.user != NULL) {
 		n = snprintf(wire, sizeof(wire), "%.*s", WIRE_NAME, o.user);
 		if (n < 0)

@@ -8,7 +8,9 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "talkctl/talkctl.h"
 #include "talkctl/out.h"
@@ -207,10 +209,40 @@ cmd_acl(int argc, char **argv)
 	return dispatch(acl_cmds, NELEM(acl_cmds), "acl", argc, argv);
 }
 
+/*
+ * Installed setgid talkd (talkctl(8), PRIVILEGES), talkctl keeps the group
+ * only for the commands that read the audit trail at its fixed paths and
+ * only about the user who runs them (who-called, history; parse_opts
+ * refuses other paths when set-id).  Every other command opens files a
+ * user names (a policy, a .talkrc draft, a status file, a database), so
+ * it gives the group up for good before it reads its arguments: it can
+ * read nothing its user could not.
+ */
+static void
+drop_setid_unless_audit(const char *cmd)
+{
+	uid_t u = getuid();
+	gid_t g = getgid();
+
+	if (getegid() == g && geteuid() == u)
+		return;
+	if (cmd != NULL && (strcmp(cmd, "who-called") == 0 ||
+	    strcmp(cmd, "history") == 0))
+		return;
+	if (setresgid(g, g, g) < 0 || setresuid(u, u, u) < 0 ||
+	    getegid() != g || geteuid() != u) {
+		fprintf(stderr, "%s: cannot give up the set-id rights: %s\n",
+		    talkctl_progname, strerror(errno));
+		exit(TC_FAIL);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
 	int rc;
+
+	drop_setid_unless_audit(argc > 1 ? argv[1] : NULL);
 
 	if (argc == 2 && strcmp(argv[1], "--version") == 0)
 		rc = cmd_version(argc - 1, argv + 1);
