@@ -233,7 +233,7 @@ bench: deps-test $(O)/talkd $(TOOL_BIN) $(BENCH_BIN)
 
 # ---- fuzzing (clang libFuzzer; the library sources are rebuilt with clang) --------
 FO = $(O)/fuzzobj
-FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
+FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -MMD -MP -I. -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
 	     -DTALKD_VERSION='"$(VERSION)"'
 $(FO)/%.o: %.c | deps-test
 	@mkdir -p $(@D)
