@@ -255,37 +255,56 @@ journal_open(const char *path)
 	return j;
 }
 
-/* Append s as a JSON string body, escaped; stop before cap output bytes. */
+/* Bytes that go into a JSON string as they are: printable ASCII but " \\. */
+static const unsigned char plain_byte[256] = {
+	[0x20 ... 0x21] = 1,		/* ' ' '!' */
+	[0x23 ... 0x5b] = 1,		/* '#' to '[', not '"' (0x22) */
+	[0x5d ... 0x7e] = 1		/* ']' to '~', not '\\' (0x5c) */
+};
+
+static int
+plain(unsigned char c)
+{
+	return plain_byte[c];
+}
+
+/*
+ * Append s as a JSON string body, escaped; stop before cap output bytes.
+ * Runs of plain bytes, nearly all of a record, are copied at once.
+ */
 static size_t
 json_str(char *out, size_t room, const char *s, size_t cap)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
+	size_t o = 0, run;
 
 	if (cap > room)
 		cap = room;
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		char tmp[6];
-		size_t k;
-
-		if (c == '"' || c == '\\') {
-			tmp[0] = '\\';
-			tmp[1] = (char)c;
-			k = 2;
-		} else if (c >= 0x20 && c < 0x7f) {
-			tmp[0] = (char)c;
-			k = 1;
-		} else {
-			memcpy(tmp, "\\u00", 4);
-			tmp[4] = hex[c >> 4];
-			tmp[5] = hex[c & 15];
-			k = 6;
-		}
-		if (o + k > cap)
+	for (;;) {
+		for (run = 0; plain((unsigned char)s[run]); run++)
+			;
+		if (run > cap - o)
+			run = cap - o;
+		memcpy(out + o, s, run);
+		o += run;
+		s += run;
+		if (*s == '\0' || o == cap)
 			break;
-		memcpy(out + o, tmp, k);
-		o += k;
+		if (*s == '"' || *s == '\\') {
+			if (cap - o < 2)
+				break;
+			out[o++] = '\\';
+			out[o++] = *s;
+		} else if (!plain((unsigned char)*s)) {
+			if (cap - o < 6)
+				break;
+			memcpy(out + o, "\\u00", 4);
+			out[o + 4] = hex[(unsigned char)*s >> 4];
+			out[o + 5] = hex[(unsigned char)*s & 15];
+			o += 6;
+		} else
+			break;		/* cut inside a run */
+		s++;
 	}
 	return o;
 }

@@ -499,8 +499,14 @@ policy_decide(struct policy *p, const char *callee, const char *caller,
 out:
 	d->allow = v.allow;
 	d->reason = acl_reason_str(v.reason);
-	r = acl_verdict_rule(&v);
-	(void)acl_rule_ref_str(r, d->rule, sizeof(d->rule));
+	/*
+	 * Only a denial names its rule (the journal records which one); an
+	 * allowed request, the common case, is not worth a snprintf.
+	 */
+	if (!v.allow) {
+		r = acl_verdict_rule(&v);
+		(void)acl_rule_ref_str(r, d->rule, sizeof(d->rule));
+	}
 }
 
 /*

@@ -25,6 +25,7 @@ struct status {
 	struct status_info in;
 	char *path, *tmp, *user, *listen;
 	time_t started;
+	long pid;			/* getpid() is a system call */
 	char last[STATUS_MAX];		/* what was written, but "updated" */
 	int64_t written;		/* monotonic ms, -1: never */
 	int complained;
@@ -68,6 +69,7 @@ status_new(const struct status_info *in, uid_t owner)
 		return NULL;
 	}
 	st->started = time(NULL);
+	st->pid = (long)getpid();
 	st->written = -1;
 	/*
 	 * Root, about to drop: make the file the daemon's, so that it can be
@@ -162,7 +164,7 @@ status_update(struct status *st, struct server *s, int64_t now,
 	    "state=%s\npid=%ld\nversion=%s\nstarted=%s\nuser=%s\nmode=%s\n"
 	    "listen=%s\nstate_dir=%s\njournal=%s\npolicy=%s\npolicy_file=%s\n"
 	    "policy_hash=%s\npolicy_loaded=%s\ninvitations=%zu\n",
-	    state, (long)getpid(), TALKD_VERSION, started,
+	    state, st->pid, TALKD_VERSION, started,
 	    st->in.user ? st->in.user : "-", st->in.mode,
 	    st->in.listen ? st->in.listen : "-", st->in.state_dir,
 	    st->in.journal ? st->in.journal : "-", kind,
@@ -170,8 +172,10 @@ status_update(struct status *st, struct server *s, int64_t now,
 	    table_count(s->table));
 	if (n < 0 || (size_t)n >= sizeof(body))
 		return;
-	if (st->written >= 0 && strcmp(body, st->last) == 0)
+	if (st->written >= 0 && strcmp(body, st->last) == 0) {
+		st->written = now;	/* looked: next look in a second */
 		return;
+	}
 	utc(time(NULL), updated, sizeof(updated));
 	m = snprintf(full, sizeof(full), "%supdated=%s\n", body, updated);
 	if (m < 0 || (size_t)m >= sizeof(full))

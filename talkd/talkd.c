@@ -58,6 +58,7 @@ struct opts {
 	long idle, ttl, tick, dns_timeout_ms, ring_timeout;
 	long max_invites, max_per_source;
 	long ring_limit;		/* flood: rings per callee per 30 s */
+	long journal_budget;		/* flood.c: records in full per window */
 	int idle_set;
 };
 
@@ -70,7 +71,8 @@ usage(void)
 	    "             [--state-dir DIR] [--acl-cache PATH] [--utmp FILE]\n"
 	    "             [--user NAME] [--max-invites N] [--max-per-source N]\n"
 	    "             [--ring-timeout SECONDS] [--dns-timeout MS] [--no-dns]\n"
-	    "             [--ring-limit N] [--status FILE] [--version]\n");
+	    "             [--ring-limit N] [--journal-budget N] [--status FILE]\n"
+	    "             [--version]\n");
 	exit(2);
 }
 
@@ -95,7 +97,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_LISTEN = 256, O_FG, O_JOURNAL, O_STATE, O_CACHE, O_UTMP,
 	    O_USER, O_MAXINV, O_MAXSRC, O_DNSTO, O_NODNS, O_RINGTO,
-	    O_RINGLIM, O_STATUS, O_VERSION };
+	    O_RINGLIM, O_STATUS, O_VERSION, O_JBUDGET };
 	static const struct option lopts[] = {
 		{ "acl", required_argument, NULL, 'a' },
 		{ "debug", no_argument, NULL, 'd' },
@@ -118,6 +120,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "no-dns", no_argument, NULL, O_NODNS },
 		{ "ring-timeout", required_argument, NULL, O_RINGTO },
 		{ "ring-limit", required_argument, NULL, O_RINGLIM },
+		{ "journal-budget", required_argument, NULL, O_JBUDGET },
 		{ "status", required_argument, NULL, O_STATUS },
 		{ "show-config", no_argument, NULL, 'T' },
 		{ "version", no_argument, NULL, O_VERSION },
@@ -136,6 +139,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->max_invites = 65536;
 	o->max_per_source = 4096;
 	o->ring_limit = 6;
+	o->journal_budget = 300;
 	o->utmp = "/var/run/utmp";
 	while ((c = getopt_long(argc, argv, "a:di:lnr:St:Th", lopts, NULL)) !=
 	    -1) {
@@ -153,6 +157,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 't': o->tick = num(optarg, "-t", 1, 86400); break;
 		case 'T': o->show = 1; o->foreground = 1; break;
 		case O_STATUS: o->status = optarg; break;
+		case O_JBUDGET: o->journal_budget = num(optarg,
+			    "--journal-budget", 0, 1000000); break;
 		case O_VERSION:
 			printf("talkd %s\n", TALKD_VERSION);
 			exit(0);
@@ -666,12 +672,13 @@ show_config(const struct opts *o, const struct privsep *ps, int have_ps,
 		printf("policy invalid\n");
 	printf("strict-policy %s\nrequest-ttl %ld\nidle-timeout %ld\n"
 	    "timeout %ld\nmax-invites %ld\nmax-per-source %ld\n"
-	    "ring-timeout %ld\nring-limit %ld\ndns %s\ndns-timeout %ld\n"
-	    "logging %s\n",
+	    "ring-timeout %ld\nring-limit %ld\njournal-budget %ld\ndns %s\n"
+	    "dns-timeout %ld\nlogging %s\n",
 	    o->strict ? "yes" : "no", o->ttl, o->idle_set ? o->idle :
 	    strcmp(sock_mode(o), "standalone") == 0 ? 0 : o->idle, o->tick,
 	    o->max_invites, o->max_per_source, o->ring_timeout,
-	    o->ring_limit, o->dns ? "yes" : "no", o->dns_timeout_ms,
+	    o->ring_limit, o->journal_budget, o->dns ? "yes" : "no",
+	    o->dns_timeout_ms,
 	    o->logging ? "yes" : "no");
 	free(listen);
 	free(journal);
@@ -739,8 +746,11 @@ setup(struct daemon *d)
 	    NULL || (s->utmp = utmp_cache_new(o->utmp)) == NULL)
 		fatal("out of memory");
 	table_set_evict(s->table, process_evicted, s);
-	{
+	if (o->journal_budget > 0) {	/* 0: every record in full */
 		struct flood_limits fl = FLOOD_DEFAULTS;
+
+		fl.budget = (unsigned)o->journal_budget;
+		fl.calm = fl.budget * 2 / 3;
 		if ((s->flood = flood_new(&fl)) == NULL)
 			fatal("out of memory");
 	}
@@ -846,7 +856,9 @@ poll_timeout(struct daemon *d, int64_t now)
 		timeout = min_timeout(timeout, 1000);
 	timeout = min_timeout(timeout, table_next_expiry(s->table, now));
 	timeout = min_timeout(timeout, ringer_next_deadline(s->ringer, now));
-	timeout = min_timeout(timeout, flood_next_flush(s->flood, now));
+	if (s->flood != NULL)
+		timeout = min_timeout(timeout, flood_next_flush(s->flood,
+		    now));
 	if (d->o.idle > 0)
 		timeout = min_timeout(timeout, d->last_msg + d->o.idle * 1000 -
 		    now);

@@ -292,7 +292,8 @@ struct policy;
 struct decision {
 	int allow;
 	const char *reason;		/* "site-allow", "site-deny", ... */
-	char rule[192];			/* acl_rule_ref_str: "default" if none */
+	char rule[192];			/* acl_rule_ref_str of the deciding
+					   rule, for a denial only ("" else) */
 };
 /*
  * Decide a request for local user callee from caller at addr (host order).
