@@ -442,9 +442,13 @@ process_decide(struct server *s, const struct ctl_msg *m,
 		char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 		addrstr(m->ctl_addr.addr, a, sizeof(a));
 		addrstr(ntohl(src->sin_addr.s_addr), b, sizeof(b));
-		log_debug("ctl_addr %s:%u differs from source %s:%u; "
-		    "replying to the source", a, m->ctl_addr.port, b,
-		    ntohs(src->sin_port));
+		if (!journal_shows_host(s->journal))	/* no address */
+			log_debug("ctl_addr differs from the source; "
+			    "replying to the source");
+		else
+			log_debug("ctl_addr %s:%u differs from source %s:%u; "
+			    "replying to the source", a, m->ctl_addr.port, b,
+			    ntohs(src->sin_port));
 	}
 	if (!allowed(s, m, src, rp, o))
 		return;

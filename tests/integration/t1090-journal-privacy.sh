@@ -1,14 +1,14 @@
 #!/bin/bash
 # Recording less (talkd(8), PRIVACY), with the real daemon and its real
 # journal: every record names its node; --record-address net and none;
-# --record-names keyed (the plain names nowhere in the journal or the -l
+# --record-names keyed (the plain names nowhere in the journal or the -d
 # log, equal names equal, the same hash as HMAC-SHA256 computed by
 # openssl, who-called k:HEX after ingest); the key file's checks;
 # --record-success no (calls that went through left out, denials,
 # refusals and malformed packets kept); talkd -T shows the settings.
 . "$(dirname "$0")/lib-db.sh"
 need_root
-plan 27
+plan 28
 : >"$T/utmp"
 J=$T/journal
 node=$(hostname)
@@ -26,10 +26,12 @@ calls() {
 	send_from "$1" delete $C $E id="$id" >/dev/null
 	"$NTALK" -s "$1" -w 200 127.0.0.1:$PORT raw 0102 >/dev/null 2>&1
 	wait_for "$J" '"packet.malformed"'
+	# A LOOK_UP whose ctl_addr (127.0.0.9) is not its source: -d says so.
+	"$NTALK" -s "$1" -w 200 127.0.0.1:$PORT raw "$(pkt 1 1 0 2 2 $C $E)" >/dev/null 2>&1
 }
 run_daemon() {	# run_daemon OPTIONS...: a fresh journal and log
 	rm -f "$J" "$T/daemon.log"
-	start_daemon --user nobody --state-dir "$T" -l "$@" || exit 1
+	start_daemon --user nobody --state-dir "$T" -d "$@" || exit 1
 }
 
 # --- node, and the full address by default
@@ -39,6 +41,7 @@ stop_daemon
 is "every record names its node right after ts" \
     "$(grep -vc "^{\"v\":1,\"run\":\"[0-9a-f]*\",\"seq\":[0-9]*,\"ts\":\"[^\"]*\",\"node\":\"$node\",\"event\":" "$J")" 0
 ok "by default src is the address and port" grep -q '"src":"127.0.0.5:[0-9]*"' "$J"
+ok "and -d says where ctl_addr and the source differ" grep -q 'ctl_addr 127.0.0.9:9 differs from source 127.0.0.5' "$T/daemon.log"
 
 # --- --record-address net
 run_daemon --record-address net
@@ -47,7 +50,7 @@ stop_daemon
 ok "net: src is the /24" grep -q '"event":"invite.left".*"src":"127.0.0.0/24"' "$J"
 is "net: no record has an address or a port" "$(grep -c '"src":"[0-9.]*:' "$J")" 0
 not_ok "net: the address is nowhere in the journal" grep -q '127\.0\.0\.5' "$J"
-not_ok "net: nor in the -l log" grep -q '127\.0\.0\.5' "$T/daemon.log"
+not_ok "net: nor in the -d log" grep -qE '127\.0\.0\.[59]' "$T/daemon.log"
 
 # --- --record-address none
 run_daemon --record-address none
@@ -55,7 +58,7 @@ calls 127.0.0.5
 stop_daemon
 is "none: no record has a src" "$(grep -c '"src"' "$J")" 0
 ok "none: the records are still there" grep -q '"event":"invite.deleted"' "$J"
-not_ok "none: the address is not in the -l log" grep -q '127\.0\.0\.5' "$T/daemon.log"
+not_ok "none: the addresses are not in the -d log" grep -qE '127\.0\.0\.[59]' "$T/daemon.log"
 
 # --- the key file
 K=$T/name.key
@@ -83,8 +86,8 @@ run_daemon --record-names keyed --name-key "$K"
 calls 127.0.0.5
 stop_daemon
 not_ok "keyed: the plain names are nowhere in the journal" grep -qE "$C|$E" "$J"
-not_ok "keyed: nor in the -l log" grep -qE "$C|$E" "$T/daemon.log"
-ok "keyed: the -l log shows the keyed names" grep -q "$kc" "$T/daemon.log"
+not_ok "keyed: nor in the -d log" grep -qE "$C|$E" "$T/daemon.log"
+ok "keyed: the -d log shows the keyed names" grep -q "$kc" "$T/daemon.log"
 is "keyed: caller and callee as k:HEX, equal names equal" \
     "$(grep '"event":"invite.left"' "$J" | sed 's/.*"caller":"\([^"]*\)","callee":"\([^"]*\)".*/\1 \2/')" "$kc $ke"
 is "keyed: the LOOK_UP by the callee names the same two" \
@@ -111,7 +114,7 @@ is "success no: calls that went through are left out" \
 is "success no: the refused announce, the denial, the malformed packet stay" \
     "$(ev announce.refused) $(ev request.denied) $(ev packet.malformed)" "1 1 1"
 is "success no: the daemon's own records stay" "$(ev daemon.start) $(ev daemon.stop)" "1 1"
-not_ok "success no: the -l log has no 'talks to' line" grep -q "talks to" "$T/daemon.log"
+not_ok "success no: the -d log has no 'talks to' line" grep -q "talks to" "$T/daemon.log"
 "$TALKCTL" ingest --journal "$J" --db "$T/s.db" >/dev/null 2>&1
 out=$("$TALKCTL" who-called $E --db "$T/s.db" --journal "$T/none" 2>&1)
 like "success no: who-called still shows the refusals" "$out" "denied"
