@@ -27,7 +27,7 @@ _cleanup_pids() {
 	for p in $_pids; do wait "$p" 2>/dev/null; done
 }
 trap _netns_cleanup EXIT
-plan 9
+plan 10
 
 # One veth pair from each host to the collector; 10.231.1.0/24 and
 # 10.231.2.0/24 exist only in these namespaces.
@@ -47,8 +47,12 @@ cat >"$C/rsyslog.conf" <<CONF
 global(workDirectory="$C/rs")
 module(load="imtcp")
 input(type="imtcp" port="10514")
-if \$programname == 'talkd' then {
+# talkd's own messages go to syslog too: only the records to the file.
+if \$programname == 'talkd' and \$msg contains '@cee:' then {
 	action(type="omfile" file="$C/talkd.log" template="RSYSLOG_FileFormat")
+}
+if \$programname == 'talkd' and not (\$msg contains '@cee:') then {
+	action(type="omfile" file="$C/messages" template="RSYSLOG_FileFormat")
 }
 CONF
 ip netns exec $NC "$RSYSLOGD" -n -f "$C/rsyslog.conf" -i "$C/rs/pid" >"$C/out" 2>&1 &
@@ -86,7 +90,8 @@ CONF
 echo $! >"$D/rsyslogd.pid"
 for i in $(seq 1 50); do [ -S /dev/log ] && break; sleep 0.1; done
 : >"$D/utmp"
-"$TALKD" --foreground --listen 127.0.0.1:$port --journal "$D/journal" \
+# Not --foreground: its messages go to syslog as well, beside the records.
+"$TALKD" --listen 127.0.0.1:$port --journal "$D/journal" -l \
     --utmp "$D/utmp" --state-dir "$D" --user nobody --journal-syslog \
     >"$D/daemon.log" 2>&1 &
 echo $! >"$D/talkd.pid"
@@ -119,6 +124,7 @@ n=$(cat "$T/a/journal" "$T/b/journal" | wc -l)
 wait_count "$C/talkd.log" '@cee: ' "$n" 15
 is "the collector received every record of both hosts" "$(grep -c '@cee: ' "$C/talkd.log")" "$n"
 sed -n 1p "$C/talkd.log" | diag
+ok "the daemons' own messages came too, to their own file" grep -q ' alpha talkd\[[0-9]*\]: started' "$C/messages"
 
 out=$("$TALKCTL" ingest --from "$C/talkd.log" --db "$T/coll.db" 2>&1)
 like "ingest --from: every record, none rejected" "$out" "^ingest: $n new records, 0 already stored, 0 rejected"
