@@ -52,6 +52,7 @@ PCRE_CFLAGS   = $(shell $(PKG_CONFIG) --cflags libpcre2-8)
 PCRE_LIBS     = $(shell $(PKG_CONFIG) --libs libpcre2-8)
 SQLITE_CFLAGS = $(shell $(PKG_CONFIG) --cflags sqlite3)
 SQLITE_LIBS   = $(shell $(PKG_CONFIG) --libs sqlite3)
+NETTLE_LIBS   = $(shell $(PKG_CONFIG) --libs nettle)
 CMOCKA_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka)
 CMOCKA_LIBS   = $(shell $(PKG_CONFIG) --libs cmocka)
 DEP_CFLAGS    = $(YAML_CFLAGS) $(PCRE_CFLAGS) $(SQLITE_CFLAGS)
@@ -84,7 +85,7 @@ LIBTALKCTL = $(O)/libtalkctl.a
 ALL_LIBS   = $(LIBTALKD) $(LIBTALKCTL) $(LIBDB) $(LIBACL)
 
 # Debian packages: what building needs, and what the tests need on top.
-BUILD_PKGS = gcc make pkg-config libc6-dev libyaml-dev libpcre2-dev libsqlite3-dev
+BUILD_PKGS = gcc make pkg-config libc6-dev libyaml-dev libpcre2-dev libsqlite3-dev nettle-dev
 TEST_PKGS  = libcmocka-dev perl clang libclang-rt-14-dev mandoc tmux talk \
              inetutils-talk iproute2 util-linux passwd sqlite3 cppcheck libutempter0 \
              strace libncurses-dev rsyslog $(DEPLOY_PKGS)
@@ -155,7 +156,7 @@ $(ALL_LIBS):
 	rm -f $@ && $(AR) rcs $@ $^
 
 $(O)/talkd: $(O)/obj/talkd/talkd.o $(LIBTALKD) $(LIBACL)
-	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(PCRE_LIBS)
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(PCRE_LIBS) $(NETTLE_LIBS)
 
 $(O)/talkctl: $(O)/obj/talkctl/talkctl.o $(if $(SANITIZE),$(O)/obj/talkctl/san_setid.o) \
 	    $(LIBTALKCTL) $(LIBDB) $(LIBACL)
@@ -163,7 +164,7 @@ $(O)/talkctl: $(O)/obj/talkctl/talkctl.o $(if $(SANITIZE),$(O)/obj/talkctl/san_s
 
 $(O)/tests/unit/%: $(O)/obj/tests/unit/%.o $(ALL_LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(YAML_LIBS) $(PCRE_LIBS) $(SQLITE_LIBS) $(CMOCKA_LIBS) -lutil
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(YAML_LIBS) $(PCRE_LIBS) $(SQLITE_LIBS) $(NETTLE_LIBS) $(CMOCKA_LIBS) -lutil
 
 $(O)/tools/%: tests/tools/%.c | deps-build
 	@mkdir -p $(@D)
@@ -243,7 +244,7 @@ $(FO)/gen/%.o: $(O)/gen/%.c
 	$(FUZZCC) $(FUZZ_FLAGS) -c $< -o $@
 $(O)/fuzz/%: tests/fuzz/%.c $(patsubst $(O)/obj/%,$(FO)/%,$(ACL_OBJ) $(TALKD_OBJ) $(DB_OBJ)) | deps-test
 	@mkdir -p $(@D)
-	$(FUZZCC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(DEP_CFLAGS) -o $@ $^ $(YAML_LIBS) $(PCRE_LIBS) $(SQLITE_LIBS) -lutil
+	$(FUZZCC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(DEP_CFLAGS) -o $@ $^ $(YAML_LIBS) $(PCRE_LIBS) $(SQLITE_LIBS) $(NETTLE_LIBS) -lutil
 FUZZ_RUNS ?= 20000
 fuzz-smoke: $(FUZZ_BIN)
 	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); c=tests/fuzz/corpus/$$n; mkdir -p $$c; \

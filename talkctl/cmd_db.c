@@ -424,9 +424,12 @@ run_query(int argc, char **argv, int allow, query_fn *q, int per_user)
 	/*
 	 * The protocol carries 12 bytes of a name: so does the journal.  A
 	 * longer name cannot be called, and its first 12 bytes may be
-	 * another account's: a plain user is refused, root is told.
+	 * another account's: a plain user is refused, root is told.  A
+	 * keyed name (k:HEX, talkd --record-names keyed) is stored whole.
 	 */
-	if (o.user != NULL && strlen(o.user) > WIRE_NAME) {
+	if (o.user != NULL && strncmp(o.user, "k:", 2) == 0)
+		o.f.user = o.user;
+	else if (o.user != NULL && strlen(o.user) > WIRE_NAME) {
 		if (getuid() != 0) {
 			tc_errx(o.cmd, "talk carries 12 bytes of a name, so "
 			    "nobody can call this one; calls recorded under "
@@ -436,7 +439,7 @@ run_query(int argc, char **argv, int allow, query_fn *q, int per_user)
 		tc_errx(o.cmd, "warning: talk carries 12 bytes of a name; "
 		    "showing calls to the first 12 bytes of", o.user);
 	}
-	if (o.user != NULL) {
+	if (o.user != NULL && o.f.user == NULL) {
 		n = snprintf(wire, sizeof(wire), "%.*s", WIRE_NAME, o.user);
 		if (n < 0)
 			return TC_FAIL;

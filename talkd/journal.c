@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <nettle/hmac.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@
 #include <sys/inotify.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,6 +63,10 @@ struct journal {
 	size_t rlen[BATCH_MAX], nrec, bsize;
 	int batching;
 	char run[17];
+	char node[256];			/* gethostname at start */
+	struct jprivacy priv;		/* priv.key NULL: kept in hmac */
+	int keyed;			/* --record-names keyed */
+	struct hmac_sha256_ctx hmac;	/* set with the key */
 	unsigned long long seq;
 	unsigned long lost;		/* dropped, not yet reported */
 	char (*backlog)[REC_MAX];
@@ -228,6 +234,7 @@ journal_open(const char *path)
 		return NULL;
 	j->fd = -1;
 	j->wfd = -1;
+	j->priv.success = 1;		/* record everything until told */
 	if (path && ((j->path = strdup(path)) == NULL ||
 	    (j->backlog = calloc(BACKLOG_MAX, REC_MAX)) == NULL ||
 	    (j->batch = malloc(BATCH_MAX * REC_MAX)) == NULL)) {
@@ -245,6 +252,9 @@ journal_open(const char *path)
 	}
 	for (i = 0; i < sizeof(rnd); i++)
 		snprintf(j->run + 2 * i, 3, "%02x", rnd[i]);
+	if (gethostname(j->node, sizeof(j->node) - 1) < 0 ||
+	    j->node[0] == '\0')
+		memcpy(j->node, "localhost", sizeof("localhost"));
 	if (j->path) {
 		slash = strrchr(j->path, '/');
 		j->base = slash ? slash + 1 : j->path;
@@ -253,6 +263,99 @@ journal_open(const char *path)
 		j->seen = watch_gen;
 	}
 	return j;
+}
+
+void
+journal_set_privacy(struct journal *j, const struct jprivacy *p)
+{
+	j->priv = *p;
+	if ((j->keyed = p->key != NULL))
+		hmac_sha256_set_key(&j->hmac, p->keylen, p->key);
+	j->priv.key = NULL;		/* not kept: the context holds it */
+	j->priv.keylen = 0;
+	if (p->syslog)			/* also in the foreground (-d) */
+		openlog("talkd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+/*
+ * --record-success no leaves out the records of calls that went as they
+ * should (talkd(8), PRIVACY); denials, refusals, limits, evictions,
+ * malformed packets, floods and the daemon's own events stay.
+ */
+int
+journal_wants(const struct journal *j, const char *event)
+{
+	static const char *const success[] = { "invite.left", "lookup.hit",
+	    "lookup.miss", "invite.deleted", "invite.expired",
+	    "announce.rung", "announce.rerung", "announce.duplicate" };
+	size_t i;
+
+	if (j == NULL || j->priv.success || event == NULL)
+		return 1;
+	for (i = 0; i < sizeof(success) / sizeof(success[0]); i++)
+		if (strcmp(event, success[i]) == 0)
+			return 0;
+	return 1;
+}
+
+static void
+keyed_hex(struct hmac_sha256_ctx *ctx, const char *name, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t d[SHA256_DIGEST_SIZE];
+	size_t i;
+
+	hmac_sha256_update(ctx, strlen(name), (const uint8_t *)name);
+	hmac_sha256_digest(ctx, sizeof(d), d);	/* and ready for the next */
+	memcpy(out, "k:", 2);
+	for (i = 0; i < sizeof(d); i++) {
+		out[2 + 2 * i] = hex[d[i] >> 4];
+		out[3 + 2 * i] = hex[d[i] & 15];
+	}
+	out[2 + 2 * sizeof(d)] = '\0';
+}
+
+void
+name_keyed(const unsigned char *key, size_t keylen, const char *name,
+    char *out)
+{
+	struct hmac_sha256_ctx ctx;
+
+	hmac_sha256_set_key(&ctx, keylen, key);
+	keyed_hex(&ctx, name, out);
+	explicit_bzero(&ctx, sizeof(ctx));
+}
+
+const char *
+journal_name(const struct journal *j, const char *name, char *out,
+    size_t len)
+{
+	if (name == NULL || j == NULL || !j->keyed || len < JNAME_MAX)
+		return name;
+	/* The context is reset after each digest: a copy keeps it const. */
+	{
+		struct hmac_sha256_ctx ctx = j->hmac;
+		keyed_hex(&ctx, name, out);
+	}
+	return out;
+}
+
+void
+journal_addr(const struct journal *j, uint32_t addr, char *out, size_t len)
+{
+	struct in_addr in = { htonl(addr) };
+	int mode = j ? j->priv.addr : REC_ADDR_FULL;
+
+	if (mode == REC_ADDR_NONE) {
+		snprintf(out, len, "-");
+		return;
+	}
+	if (mode == REC_ADDR_NET)
+		in.s_addr = htonl(addr & 0xffffff00u);
+	if (inet_ntop(AF_INET, &in, out, (socklen_t)len) == NULL)
+		snprintf(out, len, "?");
+	else if (mode == REC_ADDR_NET && strlen(out) + 4 <= len)
+		memcpy(out + strlen(out), "/24", 4);
 }
 
 /* Bytes that go into a JSON string as they are: printable ASCII but " \\. */
@@ -405,20 +508,22 @@ journal_encode(char *out, size_t len, const char *run, unsigned long long seq,
 	put_mem(&b, ".", 1);
 	put_num(&b, (unsigned long long)(ts->tv_nsec / 1000), 6);
 	put_mem(&b, "Z\"", 2);
+	put_str(&b, "node", r->node, FIELD_CAP);
 	put_str(&b, "event", r->event, FIELD_CAP);
 	put_str(&b, "type", r->type, FIELD_CAP);
 	put_str(&b, "caller", r->caller, FIELD_CAP);
 	put_str(&b, "callee", r->callee, FIELD_CAP);
-	if (r->src) {
+	if (r->src && r->src_mode != REC_ADDR_NONE) {
 		uint32_t a = ntohl(r->src->sin_addr.s_addr);
-		int i;
+		int i, net = r->src_mode == REC_ADDR_NET;
 
 		put_mem(&b, ",\"src\":\"", 8);
 		for (i = 3; i >= 0; i--) {	/* dotted quad, as inet_ntop */
-			put_num(&b, (a >> (8 * i)) & 0xff, 1);
-			put_mem(&b, i ? "." : ":", 1);
+			put_num(&b, net && i == 0 ? 0 : (a >> (8 * i)) & 0xff,
+			    1);
+			put_mem(&b, i ? "." : net ? "/" : ":", 1);
 		}
-		put_num(&b, ntohs(r->src->sin_port), 1);
+		put_num(&b, net ? 24 : ntohs(r->src->sin_port), 1);
 		put_mem(&b, "\"", 1);
 	}
 	put_str(&b, "tty", r->tty, FIELD_CAP);
@@ -431,7 +536,9 @@ journal_encode(char *out, size_t len, const char *run, unsigned long long seq,
 	put_str(&b, "answer", r->answer, FIELD_CAP);
 	put_str(&b, "rule", r->rule, FIELD_CAP);
 	put_str(&b, "reason", r->reason, FIELD_CAP);
-	put_str(&b, "host", r->host, FIELD_CAP);
+	/* The caller's host name tells its address: only with the address. */
+	if (r->src_mode == REC_ADDR_FULL)
+		put_str(&b, "host", r->host, FIELD_CAP);
 	put_str(&b, "msg", r->msg, FIELD_CAP);
 	if (r->count) {
 		put_mem(&b, ",\"count\":", 9);
@@ -520,18 +627,60 @@ backlog_flush(struct journal *j)
 	return 0;
 }
 
+/*
+ * A rule in a callee's ~/.talkrc names the home directory, and so the
+ * callee: with keyed names it is written as ~/.talkrc.
+ */
+static const char *
+rule_keyed(const char *rule, char *out, size_t len)
+{
+	const char *t;
+
+	if (rule == NULL || rule[0] != '/' ||
+	    (t = strstr(rule, "/.talkrc")) == NULL)
+		return rule;
+	snprintf(out, len, "~%s", t);
+	return out;
+}
+
+void
+journal_rule(const struct journal *j, const char *rule, char *out,
+    size_t len)
+{
+	const char *r = j && j->keyed ? rule_keyed(rule, out, len) : rule;
+
+	if (r != out)
+		snprintf(out, len, "%s", r);
+}
+
+int
+journal_shows_host(const struct journal *j)
+{
+	return j == NULL || j->priv.addr == REC_ADDR_FULL;
+}
+
+/* The record as the settings have it written. */
 static size_t
-encode_now(struct journal *j, char *rec, const struct jrec *r)
+encode_now(struct journal *j, char *rec, const struct jrec *in)
 {
 	struct timespec ts;
+	struct jrec k = *in, *r = &k;
+	char caller[JNAME_MAX], callee[JNAME_MAX], rule[200];
 	size_t len;
 
+	k.node = j->node;
+	k.src_mode = j->priv.addr;
+	if (j->keyed) {
+		k.caller = journal_name(j, in->caller, caller, sizeof(caller));
+		k.callee = journal_name(j, in->callee, callee, sizeof(callee));
+		k.rule = rule_keyed(in->rule, rule, sizeof(rule));
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	len = journal_encode(rec, REC_MAX, j->run, j->seq + 1, &ts, r);
 	if (len == 0) {
 		/* Cannot happen with bounded fields; keep the event anyway. */
 		struct jrec min = { .event = r->event, .is_new = -1,
-		    .msg = "record truncated" };
+		    .msg = "record truncated", .node = j->node };
 		len = journal_encode(rec, REC_MAX, j->run, j->seq + 1, &ts,
 		    &min);
 	}
@@ -547,6 +696,9 @@ batch_add(struct journal *j, const struct jrec *r)
 
 	if ((len = encode_now(j, j->batch + j->bsize, r)) == 0)
 		return;
+	if (j->priv.syslog)		/* the record without its newline */
+		syslog(LOG_INFO, "@cee: %.*s", (int)len - 1,
+		    j->batch + j->bsize);
 	j->rlen[j->nrec++] = len;
 	j->bsize += len;
 }
@@ -604,7 +756,7 @@ journal_commit(struct journal *j)
 void
 journal_write(struct journal *j, const struct jrec *r)
 {
-	if (!j || !j->path)
+	if (!j || !j->path || !journal_wants(j, r->event))
 		return;
 	if (j->nrec == BATCH_MAX) {
 		int b = j->batching;
@@ -654,6 +806,7 @@ journal_close(struct journal *j)
 	if (j->fd >= 0)
 		close(j->fd);
 	unwatch(j);
+	explicit_bzero(&j->hmac, sizeof(j->hmac));
 	free(j->batch);
 	free(j->backlog);
 	free(j->path);

@@ -100,6 +100,32 @@ outcome_jrec(const struct outcome *o, const struct sockaddr_in *src,
 	r->count = o->count;
 }
 
+/*
+ * A name, address or rule for a -l log line, as the journal's settings
+ * write them (talkd(8), PRIVACY): a log keeps no more than the journal.
+ */
+static void
+log_name(const struct server *s, const char *name, char *out, size_t len)
+{
+	char k[JNAME_MAX];
+	const char *n = journal_name(s->journal, name, k, sizeof(k));
+
+	vis_str(out, len, n, strlen(n));
+}
+
+static void
+log_rule(const struct server *s, const char *rule, char *out, size_t len)
+{
+	journal_rule(s->journal, rule, out, len);
+}
+
+/* 1: log this outcome's line (-l, and recorded at all). */
+static int
+logs(const struct server *s, const struct outcome *o)
+{
+	return s->logging && journal_wants(s->journal, o->event);
+}
+
 static void
 record(struct server *s, const struct outcome *o,
     const struct sockaddr_in *src)
@@ -122,7 +148,9 @@ static void
 record_flood(struct server *s, const struct outcome *o,
     const struct sockaddr_in *src, int64_t now)
 {
-	if (o->event != NULL && s->flood != NULL && src != NULL &&
+	if (o->event == NULL || !journal_wants(s->journal, o->event))
+		return;			/* not even counted */
+	if (s->flood != NULL && src != NULL &&
 	    !flood_admit(s->flood, o->event, ntohl(src->sin_addr.s_addr),
 	    o->caller, o->callee, now))
 		return;
@@ -240,11 +268,12 @@ do_look_up(struct server *s, const struct ctl_msg *m,
 	rp->addr = e->addr;		/* unchanged, family AF_INET */
 	outcome_id(o, e->id);
 	outcome_set(o, rp, "lookup.hit", SUCCESS, NULL);
-	if (s->logging) {
-		char a[INET_ADDRSTRLEN], who[64], me[64];
-		addrstr(ntohl(src->sin_addr.s_addr), a, sizeof(a));
-		vis_str(who, sizeof(who), m->l_name, NAME_SIZE);
-		vis_str(me, sizeof(me), m->r_name, NAME_SIZE);
+	if (logs(s, o)) {
+		char a[INET_ADDRSTRLEN + 3], who[80], me[80];
+		journal_addr(s->journal, ntohl(src->sin_addr.s_addr), a,
+		    sizeof(a));
+		log_name(s, o->caller, who, sizeof(who));
+		log_name(s, o->callee, me, sizeof(me));
 		log_info("%s talks to %s@%s", me, who, a);
 	}
 }
@@ -357,11 +386,14 @@ do_announce(struct server *s, const struct ctl_msg *m,
 	outcome_id(o, e->id);
 	outcome_set(o, rp, rering ? "announce.rerung" : "announce.rung",
 	    SUCCESS, NULL);
-	if (s->logging) {
-		char who[64], me[64], h[256];
-		vis_str(who, sizeof(who), m->l_name, NAME_SIZE);
-		vis_str(me, sizeof(me), m->r_name, NAME_SIZE);
-		vis_str(h, sizeof(h), o->host, strlen(o->host));
+	if (logs(s, o)) {
+		char who[80], me[80], h[256];
+		log_name(s, o->caller, who, sizeof(who));
+		log_name(s, o->callee, me, sizeof(me));
+		if (journal_shows_host(s->journal))
+			vis_str(h, sizeof(h), o->host, strlen(o->host));
+		else
+			journal_addr(s->journal, saddr, h, sizeof(h));
 		log_info("%s@%s called by %s@%s", me, tty.line, who, h);
 	}
 }
@@ -372,7 +404,7 @@ allowed(struct server *s, const struct ctl_msg *m,
     const struct sockaddr_in *src, struct ctl_resp *rp, struct outcome *o)
 {
 	struct decision d;
-	char who[64], a[INET_ADDRSTRLEN];
+	char who[80], a[INET_ADDRSTRLEN + 3], rule[200];
 
 	if (m->type != ANNOUNCE && m->type != LOOK_UP)
 		return 1;
@@ -383,11 +415,13 @@ allowed(struct server *s, const struct ctl_msg *m,
 	outcome_request(o, m);
 	outcome_set(o, rp, "request.denied", FAILED, d.reason);
 	copy_name(o->rule, d.rule, sizeof(o->rule));
-	if (s->logging) {
-		vis_str(who, sizeof(who), m->l_name, NAME_SIZE);
-		addrstr(ntohl(src->sin_addr.s_addr), a, sizeof(a));
+	if (logs(s, o)) {
+		log_name(s, o->caller, who, sizeof(who));
+		journal_addr(s->journal, ntohl(src->sin_addr.s_addr), a,
+		    sizeof(a));
+		log_rule(s, d.rule, rule, sizeof(rule));
 		log_info("dropping request: %s@%s (%s by %s)", who, a,
-		    d.reason, d.rule);
+		    d.reason, rule);
 	}
 	return 0;
 }
@@ -408,9 +442,13 @@ process_decide(struct server *s, const struct ctl_msg *m,
 		char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 		addrstr(m->ctl_addr.addr, a, sizeof(a));
 		addrstr(ntohl(src->sin_addr.s_addr), b, sizeof(b));
-		log_debug("ctl_addr %s:%u differs from source %s:%u; "
-		    "replying to the source", a, m->ctl_addr.port, b,
-		    ntohs(src->sin_port));
+		if (!journal_shows_host(s->journal))	/* no address */
+			log_debug("ctl_addr differs from the source; "
+			    "replying to the source");
+		else
+			log_debug("ctl_addr %s:%u differs from source %s:%u; "
+			    "replying to the source", a, m->ctl_addr.port, b,
+			    ntohs(src->sin_port));
 	}
 	if (!allowed(s, m, src, rp, o))
 		return;

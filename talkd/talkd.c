@@ -60,6 +60,11 @@ struct opts {
 	long ring_limit;		/* flood: rings per callee per 30 s */
 	long journal_budget;		/* flood.c: records in full per window */
 	int idle_set;
+	/* what records keep (talkd(8), PRIVACY) */
+	int rec_addr;			/* enum rec_addr */
+	int rec_keyed, rec_success, journal_syslog;
+	const char *name_key;		/* --name-key FILE */
+	const char *keyed_name;		/* --keyed-name NAME: print, exit */
 };
 
 static void
@@ -72,7 +77,10 @@ usage(void)
 	    "             [--user NAME] [--max-invites N] [--max-per-source N]\n"
 	    "             [--ring-timeout SECONDS] [--dns-timeout MS] [--no-dns]\n"
 	    "             [--ring-limit N] [--journal-budget N] [--status FILE]\n"
-	    "             [--version]\n");
+	    "             [--version] [--record-address full|net|none]\n"
+	    "             [--record-names plain|keyed] [--name-key FILE]\n"
+	    "             [--record-success yes|no] [--journal-syslog]\n"
+	    "             [--keyed-name NAME]\n");
 	exit(2);
 }
 
@@ -92,12 +100,33 @@ num(const char *s, const char *what, long min, long max)
 	return v;
 }
 
+/* The index of s in words (NULL-terminated); exits on anything else. */
+static int
+word(const char *s, const char *what, const char *const *words)
+{
+	int i;
+
+	for (i = 0; words[i] != NULL; i++)
+		if (strcmp(s, words[i]) == 0)
+			return i;
+	fprintf(stderr, "talkd: %s: \"%s\" is not one of", what, s);
+	for (i = 0; words[i] != NULL; i++)
+		fprintf(stderr, " %s", words[i]);
+	fprintf(stderr, "\n");
+	exit(2);
+}
+
+static const char *const rec_addr_words[] = { "full", "net", "none", NULL };
+static const char *const names_words[] = { "plain", "keyed", NULL };
+static const char *const yes_no[] = { "no", "yes", NULL };
+
 static void
 parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_LISTEN = 256, O_FG, O_JOURNAL, O_STATE, O_CACHE, O_UTMP,
 	    O_USER, O_MAXINV, O_MAXSRC, O_DNSTO, O_NODNS, O_RINGTO,
-	    O_RINGLIM, O_STATUS, O_VERSION, O_JBUDGET };
+	    O_RINGLIM, O_STATUS, O_VERSION, O_JBUDGET, O_RADDR, O_RNAMES,
+	    O_NAMEKEY, O_RSUCCESS, O_JSYSLOG, O_KEYEDNAME };
 	static const struct option lopts[] = {
 		{ "acl", required_argument, NULL, 'a' },
 		{ "debug", no_argument, NULL, 'd' },
@@ -122,6 +151,12 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "ring-limit", required_argument, NULL, O_RINGLIM },
 		{ "journal-budget", required_argument, NULL, O_JBUDGET },
 		{ "status", required_argument, NULL, O_STATUS },
+		{ "record-address", required_argument, NULL, O_RADDR },
+		{ "record-names", required_argument, NULL, O_RNAMES },
+		{ "name-key", required_argument, NULL, O_NAMEKEY },
+		{ "record-success", required_argument, NULL, O_RSUCCESS },
+		{ "journal-syslog", no_argument, NULL, O_JSYSLOG },
+		{ "keyed-name", required_argument, NULL, O_KEYEDNAME },
 		{ "show-config", no_argument, NULL, 'T' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ "help", no_argument, NULL, 'h' },
@@ -140,6 +175,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->max_per_source = 4096;
 	o->ring_limit = 6;
 	o->journal_budget = 300;
+	o->rec_success = 1;
 	o->utmp = "/var/run/utmp";
 	while ((c = getopt_long(argc, argv, "a:di:lnr:St:Th", lopts, NULL)) !=
 	    -1) {
@@ -184,11 +220,26 @@ parse_opts(int argc, char **argv, struct opts *o)
 			    1, 3600); break;
 		case O_RINGLIM: o->ring_limit = num(optarg, "--ring-limit",
 			    0, 30000); break;
+		case O_RADDR: o->rec_addr = word(optarg, "--record-address",
+			    rec_addr_words); break;
+		case O_RNAMES: o->rec_keyed = word(optarg, "--record-names",
+			    names_words); break;
+		case O_NAMEKEY: o->name_key = optarg; break;
+		case O_RSUCCESS: o->rec_success = word(optarg,
+			    "--record-success", yes_no); break;
+		case O_JSYSLOG: o->journal_syslog = 1; break;
+		case O_KEYEDNAME: o->keyed_name = optarg; o->foreground = 1;
+			break;
 		default: usage();
 		}
 	}
 	if (optind != argc)
 		usage();
+	if ((o->rec_keyed || o->keyed_name) && o->name_key == NULL) {
+		fprintf(stderr, "talkd: --record-names keyed and --keyed-name "
+		    "need --name-key FILE\n");
+		exit(2);
+	}
 	if (!o->state_dir && !(o->state_dir = getenv("TALKD_STATE_DIR")))
 		o->state_dir = "/var/lib/talkd";
 	if (!o->journal)
@@ -680,12 +731,95 @@ show_config(const struct opts *o, const struct privsep *ps, int have_ps,
 	    o->ring_limit, o->journal_budget, o->dns ? "yes" : "no",
 	    o->dns_timeout_ms,
 	    o->logging ? "yes" : "no");
+	printf("record-address %s\nrecord-names %s\nname-key %s\n"
+	    "record-success %s\njournal-syslog %s\n",
+	    rec_addr_words[o->rec_addr], names_words[o->rec_keyed],
+	    o->name_key ? o->name_key : "none", yes_no[o->rec_success],
+	    yes_no[o->journal_syslog]);
 	free(listen);
 	free(journal);
 	free(status);
 	if (pol == NULL)
 		return 1;
 	policy_free(pol);
+	return 0;
+}
+
+#define KEY_MIN	16
+#define KEY_MAX	4096
+
+/*
+ * --name-key FILE, read while root: every byte of a regular file (not a
+ * link) that no group or other may read or write, owned by root or by
+ * the user talkd starts as, KEY_MIN to KEY_MAX bytes.  Refuses to start
+ * otherwise.  Returns the key's length.
+ */
+static size_t
+read_name_key(const char *path, unsigned char *key)
+{
+	struct stat st;
+	ssize_t n;
+	size_t len = 0;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK)) < 0)
+		fatal("--name-key %s", path);
+	if (fstat(fd, &st) < 0)
+		fatal("--name-key %s", path);
+	if (!S_ISREG(st.st_mode))
+		fatalx("--name-key %s: not a regular file", path);
+	if (st.st_mode & (S_IRWXG | S_IRWXO))
+		fatalx("--name-key %s: mode %04o lets group or others at the "
+		    "key; chmod 600 it", path, (unsigned)st.st_mode & 07777);
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		fatalx("--name-key %s: owned by uid %u, not by root",
+		    path, (unsigned)st.st_uid);
+	while (len < KEY_MAX && (n = read(fd, key + len, KEY_MAX - len)) !=
+	    0) {
+		if (n < 0)
+			fatal("--name-key %s", path);
+		len += (size_t)n;
+	}
+	close(fd);
+	if (len < KEY_MIN || (len == KEY_MAX && st.st_size > KEY_MAX))
+		fatalx("--name-key %s: %zu bytes; a key is %d to %d bytes "
+		    "(e.g. head -c 32 /dev/urandom)", path, len, KEY_MIN,
+		    KEY_MAX);
+	return len;
+}
+
+/* The journal's privacy settings; the key is read here, before the drop. */
+static void
+setup_privacy(const struct opts *o, struct journal *j)
+{
+	static unsigned char key[KEY_MAX];
+	struct jprivacy p;
+
+	memset(&p, 0, sizeof(p));
+	p.addr = o->rec_addr;
+	p.success = o->rec_success;
+	p.syslog = o->journal_syslog;
+	if (o->rec_keyed) {
+		p.keylen = read_name_key(o->name_key, key);
+		p.key = key;
+	}
+	journal_set_privacy(j, &p);
+	explicit_bzero(key, sizeof(key));
+}
+
+/* --keyed-name NAME: print the name as keyed records hold it. */
+static int
+print_keyed_name(const struct opts *o)
+{
+	static unsigned char key[KEY_MAX];
+	char out[JNAME_MAX];
+	size_t len;
+
+	len = read_name_key(o->name_key, key);
+	name_keyed(key, len, o->keyed_name, out);
+	explicit_bzero(key, sizeof(key));
+	printf("%s\n", out);
 	return 0;
 }
 
@@ -775,6 +909,7 @@ setup(struct daemon *d)
 		ensure_dirs(o->state_dir, NULL, &d->ps);
 	if ((s->journal = journal_open(d->journal_path)) == NULL)
 		fatal("journal");
+	setup_privacy(o, s->journal);
 	if (geteuid() == 0)
 		journal_chown(s->journal, d->ps.uid);
 	d->status_file = status_path(o, d->journal_path);
@@ -977,6 +1112,8 @@ main(int argc, char **argv)
 		    "seconds; less than 60 drops live invitations", o->ttl);
 	if (o->acl_file && o->acl_cache)
 		fatalx("-a and --acl-cache both name a site policy; use one");
+	if (o->keyed_name)
+		return print_keyed_name(o);
 	d.cache_path = o->acl_cache ? strdup(o->acl_cache) :
 	    state_path(o->state_dir, "acl.cache");
 	if (o->show) {

@@ -249,13 +249,46 @@ struct jrec {				/* NULL or 0 fields are left out */
 	const char *event;
 	const char *caller, *callee, *tty, *type, *answer, *rule, *reason;
 	const char *host, *msg;
+	const char *node;		/* this host; written after ts */
 	const struct sockaddr_in *src;
+	int src_mode;			/* enum rec_addr: how src is written */
 	uint32_t id;
 	int has_id;
 	int is_new;			/* -1: leave out */
 	unsigned long count;
 };
 struct journal *journal_open(const char *path);	/* NULL path: off */
+/*
+ * What the journal writes of a record (talkd(8), PRIVACY); applied to
+ * every record, before it is written to the file or to syslog.
+ */
+enum rec_addr { REC_ADDR_FULL, REC_ADDR_NET, REC_ADDR_NONE };
+struct jprivacy {
+	int addr;			/* --record-address: enum rec_addr */
+	const unsigned char *key;	/* --record-names keyed; NULL: plain */
+	size_t keylen;
+	int success;			/* --record-success yes: 1 */
+	int syslog;			/* --journal-syslog: 1 */
+};
+#define JNAME_MAX	(2 + 64 + 1)	/* "k:" HMAC-SHA256 in hex, NUL */
+/* Take the settings; the key is not kept, only an HMAC state set with it. */
+void journal_set_privacy(struct journal *, const struct jprivacy *);
+/* 0: the settings leave event out (--record-success no). */
+int  journal_wants(const struct journal *, const char *event);
+/* name as records and logs show it: itself, or "k:" and its keyed hash. */
+const char *journal_name(const struct journal *, const char *name,
+	    char *out, size_t len);
+/* addr (host order) as logs show it: a.b.c.d, a.b.c.0/24, or "-". */
+void journal_addr(const struct journal *, uint32_t addr, char *out,
+	    size_t len);
+/* rule as records and logs show it: a ~/.talkrc's home left out when keyed. */
+void journal_rule(const struct journal *, const char *rule, char *out,
+	    size_t len);
+/* 1: records and logs show the caller's host name (--record-address full). */
+int  journal_shows_host(const struct journal *);
+/* "k:" and the hex of HMAC-SHA256(key, name) into out (JNAME_MAX). */
+void name_keyed(const unsigned char *key, size_t keylen, const char *name,
+	    char *out);
 /* A record; written at once, or at journal_commit() inside a batch. */
 void journal_write(struct journal *, const struct jrec *);
 /* Batch the records until journal_commit(), which writes them at once. */

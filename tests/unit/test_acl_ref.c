@@ -56,7 +56,7 @@ static void
 test_verdict_rule(void **state)
 {
 	struct acl_rule_ref s, u;
-	struct acl_verdict v = { 0, ACL_R_SITE_DENY, &s, &u };
+	struct acl_verdict v = { 0, ACL_R_SITE_DENY, &s, &u, NULL };
 
 	(void)state;
 	assert_ptr_equal(acl_verdict_rule(&v), &s);

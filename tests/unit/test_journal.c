@@ -114,6 +114,19 @@ assert_absent(const char *line, const char *path)
 		fail_msg("%s present (%s) in %s", path, got, line);
 }
 
+/* An IPv4 source address, host order in. */
+static struct sockaddr_in
+sin_of(uint32_t addr, uint16_t port)
+{
+	struct sockaddr_in sin;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(addr);
+	return sin;
+}
+
 /* One line: ends in its only newline, under 1 KiB, valid JSON. */
 static void
 assert_line(const char *buf, size_t len)
@@ -145,10 +158,7 @@ test_encode_all_keys(void **state)
 	size_t len;
 
 	(void)state;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(40001);
-	sin.sin_addr.s_addr = htonl(0x7f000001U);
+	sin = sin_of(0x7f000001U, 40001);
 	memset(&r, 0, sizeof(r));
 	r.event = "announce.rung";
 	r.type = "ANNOUNCE";
@@ -191,6 +201,57 @@ test_encode_all_keys(void **state)
 	assert_field(buf, "$.msg", "hello");
 	assert_field(buf, "$.count", "7");
 	assert_absent(buf, "$.new");
+}
+
+/* What --record-address and the node change in a record. */
+static void
+test_encode_node_and_address(void **state)
+{
+	char buf[REC_MAX];
+	struct sockaddr_in sin;
+	struct timespec ts = fixed_ts();
+	struct jrec r;
+	size_t len;
+	static const char head[] = "{\"v\":1,\"run\":\"" RUN "\","
+	    "\"seq\":1,\"ts\":\"2026-11-23T06:40:00.123456Z\","
+	    "\"node\":\"ho\\\"st\",\"event\":";
+
+	(void)state;
+	sin = sin_of(0x0a0102feU, 40001);
+	memset(&r, 0, sizeof(r));
+	r.event = "announce.rung";
+	r.node = "ho\"st";
+	r.src = &sin;
+	r.host = "caller.example";
+	r.is_new = -1;
+	len = journal_encode(buf, sizeof(buf), RUN, 1, &ts, &r);
+	assert_line(buf, len);
+	assert_memory_equal(buf, head, sizeof(head) - 1);
+	assert_field(buf, "$.src", "10.1.2.254:40001");
+	assert_field(buf, "$.host", "caller.example");
+	r.src_mode = REC_ADDR_NET;
+	len = journal_encode(buf, sizeof(buf), RUN, 1, &ts, &r);
+	assert_line(buf, len);
+	assert_field(buf, "$.src", "10.1.2.0/24");
+	assert_absent(buf, "$.host");	/* a name for the address */
+	r.src_mode = REC_ADDR_NONE;
+	len = journal_encode(buf, sizeof(buf), RUN, 1, &ts, &r);
+	assert_line(buf, len);
+	assert_absent(buf, "$.src");
+	assert_absent(buf, "$.host");
+}
+
+/* Keyed names are HMAC-SHA256: RFC 4231, test case 2. */
+static void
+test_name_keyed_is_hmac_sha256(void **state)
+{
+	char out[JNAME_MAX];
+
+	(void)state;
+	name_keyed((const unsigned char *)"Jefe", 4,
+	    "what do ya want for nothing?", out);
+	assert_string_equal(out, "k:5bdcc146bf60754e6a042426089575c7"
+	    "5a003f089d2739839dec58b964ec3843");
 }
 
 /* The hand-made number formatting against printf, edge values. */
@@ -718,18 +779,6 @@ test_write_without_path_is_off(void **state)
 
 /* ---- process.c's events, as schema/journal.md lists them --------------------- */
 
-static struct sockaddr_in
-sin_of(uint32_t addr, uint16_t port)
-{
-	struct sockaddr_in sin;
-
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(addr);
-	return sin;
-}
-
 static struct ctl_msg
 msg_of(uint8_t type, const char *l, const char *r, uint32_t id)
 {
@@ -896,6 +945,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_encode_all_keys),
 		cmocka_unit_test(test_encode_numbers_as_printf),
+		cmocka_unit_test(test_encode_node_and_address),
+		cmocka_unit_test(test_name_keyed_is_hmac_sha256),
 		cmocka_unit_test(test_encode_leaves_out_unset),
 		cmocka_unit_test(test_encode_escapes),
 		cmocka_unit_test(test_encode_bounded),
