@@ -122,6 +122,15 @@ int  acl_parse_legacy_file(const char *path, struct acl **out,
 int  acl_cache_write(const struct acl *policy, const char *path,
 	    struct acl_err *err);
 int  acl_cache_open(const char *path, struct acl **out, struct acl_err *err);
+/*
+ * The same, trusting a cache owned by root or by the user trusted only
+ * ((uid_t)-1: root only).  acl_cache_open trusts root and this process's
+ * effective user; a daemon that started as root and dropped to its own
+ * account trusts root alone, so that its account cannot replace its
+ * policy (SPEC.md 5).
+ */
+int  acl_cache_open_as(const char *path, uid_t trusted, struct acl **out,
+	    struct acl_err *err);
 
 /*
  * ~/.talkrc of a local user, from an open descriptor (the daemon receives it

@@ -766,6 +766,13 @@ acl_cache_parse(const char *name, const unsigned char *buf, size_t len,
 int
 acl_cache_open(const char *path, struct acl **out, struct acl_err *err)
 {
+	return acl_cache_open_as(path, geteuid(), out, err);
+}
+
+int
+acl_cache_open_as(const char *path, uid_t trusted, struct acl **out,
+    struct acl_err *err)
+{
 	struct acl_err dummy;
 	struct stat st;
 	char *buf;
@@ -790,11 +797,13 @@ acl_cache_open(const char *path, struct acl **out, struct acl_err *err)
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode) || (st.st_uid != 0 &&
-	    st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+	    (trusted == (uid_t)-1 || st.st_uid != trusted)) ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH))) {
 		acl_err_set(err, path, 0, 0, "refusing the cache: %s",
 		    !S_ISREG(st.st_mode) ? "not a regular file" :
 		    (st.st_mode & (S_IWGRP | S_IWOTH)) ?
-		    "writable by group or others" :
+		    "writable by group or others" : trusted == (uid_t)-1 ?
+		    "not owned by root (only root may change the policy)" :
 		    "owned by someone other than root or this user");
 		close(fd);
 		return -1;

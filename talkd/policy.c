@@ -54,6 +54,7 @@ struct uset {
 struct policy {
 	struct acl *site;		/* NULL: embedded default */
 	char *cache_path, *legacy_path;
+	uid_t trusted;			/* a cache owner besides root, or -1 */
 	const char *cache_base;		/* in cache_path */
 	struct stat cache_st;
 	int have_cache_st;
@@ -213,7 +214,7 @@ load_site(struct policy *p, int required, struct acl **out)
 		log_warn("policy cache %s", p->cache_path);
 		return -1;
 	}
-	if (acl_cache_open(p->cache_path, out, &err) < 0) {
+	if (acl_cache_open_as(p->cache_path, p->trusted, out, &err) < 0) {
 		log_acl_err("policy cache", &err);
 		p->cache_st = st;	/* do not retry the same bad file */
 		p->have_cache_st = 1;
@@ -245,6 +246,13 @@ policy_new(const char *cache_path, int cache_required,
 		return NULL;
 	p->strict = strict;
 	p->opener = opener;
+	/*
+	 * Started as root (and about to drop to its own account): only a
+	 * root-owned cache is the policy, before and after the drop, so that
+	 * the daemon's account cannot rename its own policy into place.
+	 * Started unprivileged (make run as a user, tests), the user's own.
+	 */
+	p->trusted = geteuid() == 0 ? (uid_t)-1 : geteuid();
 	p->pw = pw;
 	p->wd_cache = p->wd_cache_dir = -1;
 	for (i = 0; i < USERS_MAX; i++)
