@@ -186,7 +186,9 @@ opener_start(const struct privsep *ps, pid_t *pidp)
 		if (dup2(sv[1], 3) < 0)
 			_exit(1);
 		closefrom(4);
-		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ||
+		privsep_detach_std();
+		if (privsep_bound_caps(CAP_DAC_READ_SEARCH) < 0 ||
+		    prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ||
 		    setgroups(0, NULL) < 0 ||
 		    setresgid(ps->gid, ps->gid, ps->gid) < 0 ||
 		    setresuid(ps->uid, ps->uid, ps->uid) < 0 ||

@@ -4,10 +4,13 @@
  * prove that root cannot be had back (OpenSSH permanently_set_uid).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
 #include <grp.h>
 #include <pwd.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "talkd/talkd.h"
@@ -53,6 +56,8 @@ privsep_drop(const struct privsep *ps)
 		    (unsigned)geteuid());
 		return;
 	}
+	if (privsep_bound_caps(-1) < 0)
+		fatal("prctl(PR_CAPBSET_DROP)");
 	if (setgroups(1, &ps->gid) < 0)
 		fatal("setgroups");
 	if (setresgid(ps->gid, ps->gid, ps->gid) < 0)
@@ -67,4 +72,45 @@ privsep_drop(const struct privsep *ps)
 		fatal("prctl(PR_SET_NO_NEW_PRIVS)");
 	log_info("running as %s (uid %u) in group tty", ps->name,
 	    (unsigned)ps->uid);
+}
+
+/*
+ * Empty the capability bounding set but for keep (-1: none), while root:
+ * no later exec, whatever its file capabilities, can bring one back.
+ */
+int
+privsep_bound_caps(int keep)
+{
+	int cap;
+
+	for (cap = 0; cap <= CAP_LAST_CAP; cap++)
+		if (cap != keep && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 &&
+		    errno != EINVAL)
+			return -1;
+	return 0;
+}
+
+/*
+ * In a helper process (the opener, the resolver): standard input, output
+ * and error that are sockets (inetd's and xinetd's socket on fds 0 and 1)
+ * become /dev/null, so that the helper cannot read or answer requests.
+ */
+void
+privsep_detach_std(void)
+{
+	int fd, null = -1, type;
+	socklen_t len;
+
+	for (fd = 0; fd <= 2; fd++) {
+		len = sizeof(type);
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+			continue;		/* not a socket */
+		if (null < 0 && (null = open("/dev/null", O_RDWR |
+		    O_CLOEXEC)) < 0)
+			_exit(1);
+		if (dup2(null, fd) < 0)
+			_exit(1);
+	}
+	if (null > 2)
+		close(null);
 }

@@ -10,6 +10,10 @@ struct privsep {
 int  privsep_resolve(const char *user, struct privsep *);
 /* When root: setgroups(tty), setresgid, setresuid, verify, no_new_privs. */
 void privsep_drop(const struct privsep *);
+/* Drop every capability from the bounding set but keep (-1: none). */
+int  privsep_bound_caps(int keep);
+/* In a helper: standard descriptors that are sockets become /dev/null. */
+void privsep_detach_std(void);
 
 /* ---- opener.c: ~/.talkrc through a CAP_DAC_READ_SEARCH-only process ---- */
 #include "acl/acl.h"

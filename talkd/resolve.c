@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "talkd/talkd.h"
+#include "talkd/privsep.h"
 
 #define NAME_MAX_LEN	256
 #define TTL_OK_MS	(300 * 1000)
@@ -116,6 +117,7 @@ resolver_new(int enabled, int timeout_ms, size_t cache_max)
 		if (dup2(sv[1], 3) < 0)
 			_exit(1);
 		closefrom(4);
+		privsep_detach_std();
 		child_loop(3);
 		_exit(0);
 	}

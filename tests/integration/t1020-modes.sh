@@ -4,7 +4,7 @@
 # expiry (-r) and the table caps.
 . "$(dirname "$0")/lib.sh"
 need_root
-plan 22
+plan 24
 # A port nothing on 127.0.0.1 uses (sockexec binds it before the exec).
 free_port() { local p i; for i in $(seq 1 100); do p=$((20000 + RANDOM % 30000)); ss -Hlun "sport = :$p" | grep -q . || break; done; echo $p; }
 P=$(free_port)
@@ -47,7 +47,29 @@ like "in group tty" "$(awk '/^Gid:/ {print $2,$3,$4,$5}' $st)" "^$(getent group 
 is "with only tty as supplementary group" "$(awk '/^Groups:/ {print $2}' $st)" "$(getent group tty | cut -d: -f3)"
 is "no_new_privs set" "$(awk '/^NoNewPrivs:/ {print $2}' $st)" 1
 is "no capabilities left" "$(awk '/^CapEff:/ {print $2}' $st)" 0000000000000000
+is "and none in the bounding set" "$(awk '/^CapBnd:/ {print $2}' $st)" 0000000000000000
 stop_daemon
+
+# The helpers of a daemon started by inetd: the opener keeps only
+# CAP_DAC_READ_SEARCH (bit 2) even in its bounding set, and neither it nor
+# the resolver holds the inherited socket on fds 0 and 1.
+P3=$(free_port)
+"$B/tools/sockexec" inetd 127.0.0.1:$P3 "$B/talkd" -i 30 --journal "$T/j5" --utmp "$T/utmp" --user nobody 2>"$T/inetd2.log" &
+ip2=$!; _pids="$_pids $ip2"
+wait_bound $P3
+"$NTALK" -w 15000 127.0.0.1:$P3 lookup a b >/dev/null
+helpers=""
+for c in $(pgrep -P $ip2); do
+	caps=$(awk '/^CapEff:/ {print $2}' /proc/$c/status)
+	bnd=$(awk '/^CapBnd:/ {print $2}' /proc/$c/status)
+	socks=$(readlink /proc/$c/fd/0 /proc/$c/fd/1 /proc/$c/fd/2 | grep -c '^socket:')
+	helpers="$helpers$caps/$bnd/sockets:$socks
+"
+done
+is "two helpers: the opener (CAP_DAC_READ_SEARCH alone) and the resolver, no socket on fds 0-2" \
+    "$(printf '%s' "$helpers" | sort | tr '\n' ' ')" \
+    "0000000000000000/0000000000000000/sockets:0 0000000000000004/0000000000000004/sockets:0 "
+kill $ip2 2>/dev/null; wait $ip2 2>/dev/null
 
 "$B/talkd" --foreground --listen 127.0.0.1:$P --user root --journal "$T/j4" 2>"$T/root.log"
 is "--user root is refused" "$?" 1
