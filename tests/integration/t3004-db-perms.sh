@@ -4,8 +4,7 @@
 # database), and audit/prune need root or write access to the database.
 . "$(dirname "$0")/lib-db.sh"
 need_root
-command -v runuser >/dev/null || skip_all "no runuser"
-runuser -u nobody -- test -x "$TALKCTL" || skip_all "nobody cannot run $TALKCTL"
+su -s /bin/sh nobody -c "test -x '$TALKCTL'" </dev/null || skip_all "nobody cannot run $TALKCTL"
 plan 17
 J=$T/journal D=$T/talkd.db
 cp "$SRC/tests/data/db/journal.fixture" "$J"
@@ -23,7 +22,9 @@ wait $hold
 "$TALKCTL" ingest --journal "$J" --db "$D" >/dev/null
 is "and are kept after talkctl's last connection" "$(ls "$D"-wal "$D"-shm 2>/dev/null | wc -l)" 2
 is "no file of the database is more open than 0640" "$(stat -c %a "$D"* | sort -u)" 640
-as_nobody() { runuser -u nobody -- "$TALKCTL" "$@" --db "$D" --journal "$J"; }
+# As a user logs in: su sets the real uid and gid (nobody's, nogroup).
+su_nobody() { su -s /bin/sh nobody -c "$(printf '%q ' "$@")" </dev/null; }
+as_nobody() { su_nobody "$TALKCTL" "$@" --db "$D" --journal "$J"; }
 
 as_nobody who-called root >/dev/null 2>"$T/err"; r=$?
 is "nobody: who-called root exits 1" "$r" 1
@@ -32,7 +33,7 @@ as_nobody history sif >/dev/null 2>&1; is "nobody: history sif exits 1" "$?" 1
 as_nobody audit >/dev/null 2>"$T/err"; r=$?
 is "nobody: audit exits 1" "$r" 1
 like "audit says why" "$(cat "$T/err")" "audit: needs root or write access to the database"
-runuser -u nobody -- "$TALKCTL" prune --older-than 1 --db "$D" >/dev/null 2>&1; is "nobody: prune exits 1" "$?" 1
+su_nobody "$TALKCTL" prune --older-than 1 --db "$D" >/dev/null 2>&1; is "nobody: prune exits 1" "$?" 1
 as_nobody who-called >/dev/null 2>"$T/err"; r=$?
 is "nobody cannot read a 0640 root database at all" "$r" 1
 
@@ -40,9 +41,9 @@ is "nobody cannot read a 0640 root database at all" "$r" 1
 # and its kept -wal and -shm files group-readable, the folder not writable.
 # Its own calls only.
 chgrp nogroup "$D" "$D-wal" "$D-shm"
-runuser -u nobody -g nogroup -- "$TALKCTL" who-called --db "$D" --journal "$J" >"$T/out" 2>"$T/err"
+su_nobody "$TALKCTL" who-called --db "$D" --journal "$J" >"$T/out" 2>"$T/err"
 like "with group read access nobody sees calls to nobody" "$(cat "$T/out")" "thor .* refused +not logged in"
-runuser -u nobody -g nogroup -- "$TALKCTL" who-called sif --db "$D" >/dev/null 2>&1
+su_nobody "$TALKCTL" who-called sif --db "$D" >/dev/null 2>&1
 is "... and still not calls to sif" "$?" 1
 is "root may query anyone" "$("$TALKCTL" who-called sif --db "$D" | wc -l)" 7
 
@@ -51,7 +52,7 @@ is "root may query anyone" "$("$TALKCTL" who-called sif --db "$D" | wc -l)" 7
 chgrp nogroup "$T"; chmod 0770 "$T"	# so that mine.db could be created
 cp "$TALKCTL" "$T/talkctl-sg"
 chgrp tty "$T/talkctl-sg" && chmod 2755 "$T/talkctl-sg"
-runuser -u nobody -- "$T/talkctl-sg" who-called --db "$T/mine.db" --journal "$J" >/dev/null 2>"$T/err"
+su_nobody "$T/talkctl-sg" who-called --db "$T/mine.db" --journal "$J" >/dev/null 2>"$T/err"
 r=$?
 # LeakSanitizer cannot run in a set-id process: it turns exit 2 into 1.
 [ $r -eq 1 ] && grep -q 'LeakSanitizer has encountered a fatal error' "$T/err" && r=2
