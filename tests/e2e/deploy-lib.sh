@@ -76,7 +76,7 @@ deploy_make() {
 }
 
 # deploy_su USER COMMAND: a login shell of USER runs COMMAND, as a user
-# who logged in does (su -, never runuser -g); stdout and stderr.
+# who logged in does (su -; runuser with a group option would set the real gid); stdout and stderr.
 deploy_su() { su - "$1" -c "$2" </dev/null 2>&1; }
 
 # deploy_listening PORT: something listens on UDP PORT.

@@ -1,7 +1,7 @@
 #!/bin/bash
 # talkctl installed setgid talkd (make install, the Debian package), run
-# by a real user logged in through su (never runuser -g, which sets the
-# real gid and hides exactly this): no command reads a file the user could
+# by a real user logged in through su (runuser with a group option would
+# set the real gid and hide exactly this): no command reads a file the user could
 # not read, and a name longer than the 12 bytes talk carries cannot see
 # the calls of the account that holds its first 12 bytes (talkctl(8),
 # PRIVILEGES).
