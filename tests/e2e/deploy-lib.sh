@@ -43,14 +43,7 @@ deploy_bg() {
 	DEPLOY_PIDS+=($!)
 }
 
-deploy_stop() {
-	local p
-	for p in "$@"; do
-		kill "$p" 2>/dev/null
-		e2e_wait 5 e2e_gone "$p" || kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-}
+deploy_stop() { e2e_stop_pids "$@"; }
 
 deploy_cleanup() {
 	local rc=$? u m

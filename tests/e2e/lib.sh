@@ -374,13 +374,19 @@ e2e_daemon_step() {
 	e2e_check "talkd starts and listens on UDP 518" e2e_start_daemon || exit 1
 }
 
-e2e_stop_daemon() {
+# e2e_stop_pids PID...: end processes this test started, by pid: TERM, up
+# to 5 s, then KILL.
+e2e_stop_pids() {
 	local pid
-	for pid in "${E2E_DAEMONS[@]}"; do
+	for pid in "$@"; do
 		kill "$pid" 2>/dev/null
 		e2e_wait 5 e2e_gone "$pid" || kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
+}
+
+e2e_stop_daemon() {
+	e2e_stop_pids "${E2E_DAEMONS[@]}"
 	E2E_DAEMONS=()
 	E2E_DAEMON_PID=
 }
