@@ -412,140 +412,156 @@ json_str(char *out, size_t room, const char *s, size_t cap)
 	return o;
 }
 
-struct buf {
-	char *p;
-	size_t len, o;
+/*
+ * The encoder runs for every request, so it formats by hand: a cursor
+ * that never passes end, literal pieces whose lengths the compiler knows,
+ * numbers from a two-digit table, the date text kept for the second.
+ * full means something did not fit: the record is then not written.
+ */
+struct enc {
+	char *p, *end;
 	int full;
 };
 
-/*
- * The encoder appends pieces with memcpy and formats numbers by hand: it
- * runs for every request, and printf-style formatting was most of the
- * daemon's own work per request.  Each append leaves the text
- * NUL-terminated and never writes past len; full means it did not fit.
- */
 static void
-put_mem(struct buf *b, const char *s, size_t n)
+put_mem(struct enc *e, const char *s, size_t n)
 {
-	if (b->full || n >= b->len - b->o) {
-		b->full = 1;
+	if (e->full || n >= (size_t)(e->end - e->p)) {
+		e->full = 1;
 		return;
 	}
-	memcpy(b->p + b->o, s, n);
-	b->o += n;
-	b->p[b->o] = '\0';
+	memcpy(e->p, s, n);
+	e->p += n;
 }
 
+#define PUT_LIT(e, s)	put_mem((e), (s), sizeof(s) - 1)
+
+static const char digits2[200] =
+    "000102030405060708091011121314151617181920212223242526272829"
+    "303132333435363738394041424344454647484950515253545556575859"
+    "606162636465666768697071727374757677787980818283848586878889"
+    "90919293949596979899";
+
+/* v in decimal, zero-padded to at least width digits (width <= 20). */
 static void
-put_cstr(struct buf *b, const char *s)
+put_num(struct enc *e, unsigned long long v, size_t width)
 {
-	put_mem(b, s, strlen(s));
+	char tmp[24], *q = tmp + sizeof(tmp);
+
+	while (v >= 100) {
+		q -= 2;
+		memcpy(q, digits2 + 2 * (v % 100), 2);
+		v /= 100;
+	}
+	if (v >= 10) {
+		q -= 2;
+		memcpy(q, digits2 + 2 * v, 2);
+	} else
+		*--q = (char)('0' + v);
+	while ((size_t)(tmp + sizeof(tmp) - q) < width && q > tmp)
+		*--q = '0';
+	put_mem(e, q, (size_t)(tmp + sizeof(tmp) - q));
 }
 
-/* v in decimal, zero-padded to at least width digits. */
-static void
-put_num(struct buf *b, unsigned long long v, size_t width)
-{
-	char tmp[24];
-	size_t n = 0;
-
-	do {
-		tmp[sizeof(tmp) - 1 - n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while ((v || n < width) && n < sizeof(tmp));
-	put_mem(b, tmp + sizeof(tmp) - n, n);
-}
+/* ,"key":"value" with value escaped; the key is a literal. */
+#define PUT_STR(e, key, val) \
+	put_str((e), ",\"" key "\":\"", sizeof(",\"" key "\":\"") - 1, (val))
 
 static void
-put_str(struct buf *b, const char *key, const char *val, size_t cap)
+put_str(struct enc *e, const char *head, size_t hlen, const char *val)
 {
 	if (!val)
 		return;
-	put_mem(b, ",\"", 2);
-	put_cstr(b, key);
-	put_mem(b, "\":\"", 3);
-	if (b->full)
+	put_mem(e, head, hlen);
+	if (e->full)
 		return;
-	b->o += json_str(b->p + b->o, b->len - b->o, val, cap);
-	put_mem(b, "\"", 1);
+	e->p += json_str(e->p, (size_t)(e->end - e->p), val, FIELD_CAP);
+	put_mem(e, "\"", 1);
 }
 
 /* "2026-11-23T06:40:00" for sec; gmtime and strftime once a second. */
-static int
-utc_second(time_t sec, char *out, size_t len)
+static const char *
+utc_second(time_t sec, size_t *len)
 {
 	static time_t cached = (time_t)-1;
 	static char text[32];
+	static size_t n;
 	struct tm tm;
 
 	if (sec != cached) {
-		if (!gmtime_r(&sec, &tm) ||
-		    strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-			return -1;
+		if (!gmtime_r(&sec, &tm) || (n = strftime(text, sizeof(text),
+		    "%Y-%m-%dT%H:%M:%S", &tm)) == 0)
+			return NULL;
 		cached = sec;
 	}
-	if (strlen(text) >= len)
-		return -1;
-	memcpy(out, text, strlen(text) + 1);
-	return 0;
+	*len = n;
+	return text;
 }
 
 size_t
 journal_encode(char *out, size_t len, const char *run, unsigned long long seq,
     const struct timespec *ts, const struct jrec *r)
 {
-	struct buf b = { out, len, 0, 0 };
-	char when[32];
+	struct enc e = { out, out + len, len == 0 };
+	const char *when;
+	size_t wlen;
 
-	if (utc_second(ts->tv_sec, when, sizeof(when)) < 0)
+	if ((when = utc_second(ts->tv_sec, &wlen)) == NULL)
 		return 0;
-	put_mem(&b, "{\"v\":1,\"run\":\"", 14);
-	put_cstr(&b, run);
-	put_mem(&b, "\",\"seq\":", 8);
-	put_num(&b, seq, 1);
-	put_mem(&b, ",\"ts\":\"", 7);
-	put_cstr(&b, when);
-	put_mem(&b, ".", 1);
-	put_num(&b, (unsigned long long)(ts->tv_nsec / 1000), 6);
-	put_mem(&b, "Z\"", 2);
-	put_str(&b, "node", r->node, FIELD_CAP);
-	put_str(&b, "event", r->event, FIELD_CAP);
-	put_str(&b, "type", r->type, FIELD_CAP);
-	put_str(&b, "caller", r->caller, FIELD_CAP);
-	put_str(&b, "callee", r->callee, FIELD_CAP);
+	PUT_LIT(&e, "{\"v\":1,\"run\":\"");
+	put_mem(&e, run, strlen(run));
+	PUT_LIT(&e, "\",\"seq\":");
+	put_num(&e, seq, 1);
+	PUT_LIT(&e, ",\"ts\":\"");
+	put_mem(&e, when, wlen);
+	PUT_LIT(&e, ".");
+	put_num(&e, (unsigned long long)(ts->tv_nsec / 1000), 6);
+	PUT_LIT(&e, "Z\"");
+	PUT_STR(&e, "node", r->node);
+	PUT_STR(&e, "event", r->event);
+	PUT_STR(&e, "type", r->type);
+	PUT_STR(&e, "caller", r->caller);
+	PUT_STR(&e, "callee", r->callee);
 	if (r->src && r->src_mode != REC_ADDR_NONE) {
 		uint32_t a = ntohl(r->src->sin_addr.s_addr);
 		int i, net = r->src_mode == REC_ADDR_NET;
 
-		put_mem(&b, ",\"src\":\"", 8);
+		PUT_LIT(&e, ",\"src\":\"");
 		for (i = 3; i >= 0; i--) {	/* dotted quad, as inet_ntop */
-			put_num(&b, net && i == 0 ? 0 : (a >> (8 * i)) & 0xff,
+			put_num(&e, net && i == 0 ? 0 : (a >> (8 * i)) & 0xff,
 			    1);
-			put_mem(&b, i ? "." : net ? "/" : ":", 1);
+			put_mem(&e, i ? "." : net ? "/" : ":", 1);
 		}
-		put_num(&b, net ? 24 : ntohs(r->src->sin_port), 1);
-		put_mem(&b, "\"", 1);
+		put_num(&e, net ? 24 : ntohs(r->src->sin_port), 1);
+		PUT_LIT(&e, "\"");
 	}
-	put_str(&b, "tty", r->tty, FIELD_CAP);
+	PUT_STR(&e, "tty", r->tty);
 	if (r->has_id) {
-		put_mem(&b, ",\"id\":", 6);
-		put_num(&b, r->id, 1);
+		PUT_LIT(&e, ",\"id\":");
+		put_num(&e, r->id, 1);
 	}
-	if (r->is_new >= 0 && r->event && strcmp(r->event, "invite.left") == 0)
-		put_cstr(&b, r->is_new ? ",\"new\":true" : ",\"new\":false");
-	put_str(&b, "answer", r->answer, FIELD_CAP);
-	put_str(&b, "rule", r->rule, FIELD_CAP);
-	put_str(&b, "reason", r->reason, FIELD_CAP);
+	if (r->is_new >= 0 && r->event && strcmp(r->event, "invite.left") == 0) {
+		if (r->is_new)
+			PUT_LIT(&e, ",\"new\":true");
+		else
+			PUT_LIT(&e, ",\"new\":false");
+	}
+	PUT_STR(&e, "answer", r->answer);
+	PUT_STR(&e, "rule", r->rule);
+	PUT_STR(&e, "reason", r->reason);
 	/* The caller's host name tells its address: only with the address. */
 	if (r->src_mode == REC_ADDR_FULL)
-		put_str(&b, "host", r->host, FIELD_CAP);
-	put_str(&b, "msg", r->msg, FIELD_CAP);
+		PUT_STR(&e, "host", r->host);
+	PUT_STR(&e, "msg", r->msg);
 	if (r->count) {
-		put_mem(&b, ",\"count\":", 9);
-		put_num(&b, r->count, 1);
+		PUT_LIT(&e, ",\"count\":");
+		put_num(&e, r->count, 1);
 	}
-	put_mem(&b, "}\n", 2);
-	return b.full ? 0 : b.o;
+	PUT_LIT(&e, "}\n");
+	if (e.full)
+		return 0;
+	*e.p = '\0';		/* put_mem leaves a byte of room */
+	return (size_t)(e.p - out);
 }
 
 void

@@ -262,6 +262,12 @@ test_encode_numbers_as_printf(void **state)
 	static const long nss[] = { 0, 999, 1000, 5000000, 999999999 };
 	static const uint32_t addrs[] = { 0, 0xffffffffU, 0x0a010203U, 0x7f000001U };
 	static const uint16_t ports[] = { 0, 9, 65535 };
+	static const unsigned long long pow10[20] = { 1ULL, 10ULL, 100ULL,
+	    1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
+	    100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL,
+	    1000000000000ULL, 10000000000000ULL, 100000000000000ULL,
+	    1000000000000000ULL, 10000000000000000ULL, 100000000000000000ULL,
+	    1000000000000000000ULL, 10000000000000000000ULL };
 	char buf[REC_MAX], want[REC_MAX];
 	struct sockaddr_in sin;
 	struct timespec ts = fixed_ts();
@@ -274,12 +280,27 @@ test_encode_numbers_as_printf(void **state)
 	r.is_new = -1;
 	r.src = &sin;
 	r.has_id = 1;
-	for (i = 0; i < 4 * 5 * 4 * 3; i++) {
+	unsigned long long x = 88172645463325252ULL;
+
+	/* The edge values in every combination, then 20,000 xorshift ones
+	 * of every length, cut to each digit count in turn. */
+	for (i = 0; i < 4 * 5 * 4 * 3 + 20000; i++) {
 		unsigned long long seq = seqs[i % 4];
 		uint32_t a = addrs[(i / 20) % 4];
 		uint16_t port = ports[i % 3];
 
 		ts.tv_nsec = nss[(i / 4) % 5];
+		if (i >= 4 * 5 * 4 * 3) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			seq = x % pow10[i % 20] + (i % 3 == 0 ? 0 : 1);
+			if (i % 7 == 0)
+				seq = pow10[i % 20] - 1;
+			if (seq == 0)	/* a count of 0 is left out */
+				seq = 1;
+			a = (uint32_t)(x >> 32);
+			port = (uint16_t)(x >> 16);
+			ts.tv_nsec = (long)(x % 1000000000ULL);
+		}
 		memset(&sin, 0, sizeof(sin));
 		sin.sin_family = AF_INET;
 		sin.sin_addr.s_addr = htonl(a);
