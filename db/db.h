@@ -53,6 +53,8 @@ struct db_ingest_stats {
 	unsigned long pending;		/* bytes of half-written last lines left */
 	unsigned long forgotten;	/* records refused: prune forgot them */
 	unsigned long missing;		/* records newly found missing (gaps) */
+	unsigned long untrusted;	/* rotated files skipped: not the
+					 * journal owner's (db_ingest) */
 };
 
 /*

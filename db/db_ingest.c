@@ -87,6 +87,8 @@ struct ingest {
 	struct irun *pend_run;
 	int data_version;
 	struct db_rec rec;
+	int trust_set;			/* siblings must be trust_uid's or root's */
+	uid_t trust_uid;
 };
 
 static const char insert_sql[] =
@@ -950,6 +952,33 @@ head_is_record(struct ingest *in, const char *head, size_t hlen)
 }
 
 /*
+ * A rotated copy is read only when the journal's writer wrote it: its
+ * owner is root or the live journal's (else its folder's) owner, and
+ * nobody else may write it.  Anyone else who can create files in the
+ * folder (its group: tty, by default) could otherwise slip in records
+ * that look real.  A refused file is reported, counted and left alone.
+ */
+static int
+sibling_trusted(struct ingest *in, const char *name, const struct stat *sb)
+{
+	char why[160];
+
+	if (!in->trust_set || ((sb->st_uid == 0 ||
+	    sb->st_uid == in->trust_uid) &&
+	    (sb->st_mode & (S_IWGRP | S_IWOTH)) == 0))
+		return 1;
+	(void)snprintf(why, sizeof(why), "skipped: not the journal's own "
+	    "(owner uid %lu, mode %04o; ingest reads rotated journals of uid "
+	    "%lu or root, writable by their owner only)",
+	    (unsigned long)sb->st_uid, (unsigned)(sb->st_mode & 07777),
+	    (unsigned long)in->trust_uid);
+	if (in->report != NULL)
+		in->report(in->arg, name, 0, why);
+	in->stats->untrusted++;
+	return 0;
+}
+
+/*
  * Ingest the open file fd at name.  With create, a journal not seen before
  * gets a row; without (a rotated sibling), an unknown file gets one only
  * when its first line is a journal record.
@@ -973,6 +1002,8 @@ ingest_open(struct ingest *in, int fd, const char *name, const char *key,
 		db_seterr(in->err, name, 0, 0, "not a regular file");
 		return -1;
 	}
+	if (!create && !sibling_trusted(in, name, &sb))
+		return 0;
 	if ((hlen = read_head(fd, head, sizeof(head))) == -1) {
 		db_seterr(in->err, name, 0, 0, "read: %s", strerror(errno));
 		return -1;
@@ -992,6 +1023,30 @@ ingest_open(struct ingest *in, int fd, const char *name, const char *key,
 			return -1;
 	}
 	return ingest_fd(in, jid, fd, name);
+}
+
+/* Whose rotated journals to trust: the live journal's owner, else its
+ * folder's.  Neither there: no rotated copies are read at all. */
+static void
+trust_owner(struct ingest *in, const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	struct stat sb;
+
+	in->trust_set = 1;
+	in->trust_uid = 0;
+	if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
+		in->trust_uid = sb.st_uid;
+		return;
+	}
+	if (slash == NULL)
+		(void)snprintf(dir, sizeof(dir), ".");
+	else
+		(void)snprintf(dir, sizeof(dir), "%.*s",
+		    (int)(slash == path ? 1 : slash - path), path);
+	if (stat(dir, &sb) == 0)
+		in->trust_uid = sb.st_uid;
 }
 
 static int
@@ -1229,7 +1284,7 @@ db_ingest(struct db *d, const char *path, size_t batch, db_reject_fn *report,
 		return -1;
 	}
 	if (ingest_init(in, d, batch, report, arg, stats, err) == 0 &&
-	    ingest_siblings(in, path) == 0 &&
+	    (trust_owner(in, path), ingest_siblings(in, path) == 0) &&
 	    ingest_path(in, path, path, 1) == 0 && check_gaps(in) == 0)
 		ret = 0;
 	forget_caches(in);

@@ -232,6 +232,7 @@ do_ingest(struct opts *o, struct db *d, struct db_ingest_stats *st)
 		st->pending += one.pending;
 		st->forgotten += one.forgotten;
 		st->missing += one.missing;
+		st->untrusted += one.untrusted;
 	}
 	return 0;
 }
@@ -487,10 +488,14 @@ cmd_ingest(int argc, char **argv)
 		printf(", %lu forgotten (pruned)", st.forgotten);
 	if (st.missing > 0)
 		printf(", %lu missing", st.missing);
+	if (st.untrusted > 0)
+		printf(", %lu files skipped (not the journal owner's)",
+		    st.untrusted);
 	printf("\n");
-	/* Records lost before they were read: said on stderr (report_reject)
-	 * and in the exit status, once, when the gap is first seen. */
-	return st.missing > 0 ? TC_FAIL : TC_OK;
+	/* Records lost before they were read, and rotated files someone
+	 * else wrote: said on stderr (report_reject) and in the exit
+	 * status; a gap once, when first seen, a skipped file every time. */
+	return st.missing > 0 || st.untrusted > 0 ? TC_FAIL : TC_OK;
 }
 
 int
