@@ -2,7 +2,9 @@
  * libdb: open the audit database and apply the embedded migrations.
  *
  * A new database file is created mode 0640 before SQLite sees it (SQLite
- * gives its -wal and -shm files the database file's mode).  Connections run
+ * gives its -wal and -shm files the database file's mode).  A read-only
+ * open that fails says which of the three files, or the folder, a reader
+ * without write access could not use.  Connections run
  * with foreign_keys and secure_delete on and a busy timeout; writers switch
  * the file to WAL.  Each schema/NNN-*.sql runs in one transaction that also
  * sets PRAGMA user_version to NNN, so a crash leaves the schema at a
@@ -10,6 +12,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -423,12 +428,105 @@ fn_jstr(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_text(ctx, out, (int)o, sqlite3_free);
 }
 
+/* path with suffix ("-wal", "-shm") into buf, or -1 when too long. */
+static int
+sibling(char *buf, size_t size, const char *path, const char *suffix)
+{
+	int n = snprintf(buf, size, "%s%s", path, suffix);
+
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/* "mode 0640, owner root, group talkd" of st, into buf. */
+static void
+describe(char *buf, size_t size, const struct stat *st)
+{
+	char u[32], g[32];
+	struct passwd *pw = getpwuid(st->st_uid);
+	struct group *gr = getgrgid(st->st_gid);
+
+	if (pw == NULL)
+		(void)snprintf(u, sizeof(u), "%lu", (unsigned long)st->st_uid);
+	if (gr == NULL)
+		(void)snprintf(g, sizeof(g), "%lu", (unsigned long)st->st_gid);
+	/* A name cut short is still a clue. */
+	(void)snprintf(buf, size, "mode %04o, owner %s, group %s",
+	    (unsigned)(st->st_mode & 07777), pw ? pw->pw_name : u,
+	    gr ? gr->gr_name : g);
+}
+
+/*
+ * A read-only open failed: find which file SQLite could not use, with the
+ * rights it used (the effective ids), and say so in err.  A reader without
+ * write access to the folder cannot create the -wal and -shm files of a
+ * WAL database: they must exist and be readable.  And SQLite asks access(),
+ * which uses the real ids, whether the -wal file exists: the folder must
+ * be searchable with those.  err is left alone when all looks right.
+ * It opens and closes the files: call it with no connection to them open
+ * (closing a descriptor drops the process's POSIX locks on the file).
+ */
+static void
+why_unreadable(const char *path, struct db_err *err)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm" };
+	char name[PATH_MAX], dir[PATH_MAX], what[128], dbwhat[128];
+	unsigned char hdr[20];
+	struct stat st;
+	size_t i;
+	char *slash;
+	int fd, e, wal = 0;
+
+	dbwhat[0] = '\0';
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		if (sibling(name, sizeof(name), path, sfx[i]) == -1)
+			return;
+		fd = open(name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd == -1) {
+			e = errno;
+			if (e == ENOENT && i > 0 && !wal)
+				continue;	/* a rollback journal database */
+			if (e == ENOENT && i > 0)
+				db_seterr(err, name, 0, 0, "missing, and a "
+				    "reader without write access to the "
+				    "folder cannot create it");
+			else if (e == EACCES && lstat(name, &st) == 0) {
+				describe(what, sizeof(what), &st);
+				db_seterr(err, name, 0, 0, "%s (%s%s%s)",
+				    strerror(e), what, dbwhat[0] ?
+				    "; the database: " : "", dbwhat);
+			} else
+				db_seterr(err, name, 0, 0, "%s", strerror(e));
+			return;
+		}
+		if (i == 0) {
+			/* Bytes 18 and 19 of the header: 2 for WAL. */
+			wal = pread(fd, hdr, sizeof(hdr), 0) ==
+			    (ssize_t)sizeof(hdr) && hdr[18] == 2 && hdr[19] == 2;
+			if (fstat(fd, &st) == 0)
+				describe(dbwhat, sizeof(dbwhat), &st);
+		}
+		close(fd);
+	}
+	if (sibling(dir, sizeof(dir), path, "") == -1)
+		return;
+	if ((slash = strrchr(dir, '/')) == NULL)
+		(void)snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (access(dir, X_OK) == -1 && errno == EACCES)
+		db_seterr(err, dir, 0, 0, "not searchable with the real user "
+		    "and group ids, with which SQLite asks whether the -wal "
+		    "file exists: the folder needs o+x, as with mode 2755");
+}
+
 int
 db_open(const char *path, enum db_mode mode, struct db **out,
     struct db_err *err)
 {
 	struct db *d = NULL;
-	int flags, persist, v;
+	int flags, persist, v, diagnose = 0;
 
 	*out = NULL;
 	if (mode == DB_WRITE && strcmp(path, ":memory:") != 0 &&
@@ -447,6 +545,7 @@ db_open(const char *path, enum db_mode mode, struct db **out,
 	if (sqlite3_open_v2(path, &d->h, flags, NULL) != SQLITE_OK) {
 		db_seterr(err, path, 0, 0, "%s", d->h ? sqlite3_errmsg(d->h) :
 		    "out of memory");
+		diagnose = mode == DB_READ;
 		goto fail;
 	}
 	sqlite3_extended_result_codes(d->h, 1);
@@ -489,6 +588,7 @@ db_open(const char *path, enum db_mode mode, struct db **out,
 		v = db_schema_version(d);
 		if (v < 0) {
 			db_seterr(err, path, 0, 0, "%s", sqlite3_errmsg(d->h));
+			diagnose = 1;
 			goto fail;
 		}
 		if ((size_t)v != db_nmigrations) {
@@ -504,6 +604,8 @@ fail:
 	if (err != NULL && err->file[0] == '\0')
 		db_seterr_file(err, path);
 	db_close(d);
+	if (diagnose)
+		why_unreadable(path, err);
 	return -1;
 }
 

@@ -33,7 +33,11 @@ enum db_mode {
 	DB_WRITE			/* create (mode 0640) and migrate */
 };
 
-/* Returns 0, or -1 with *out == NULL and err filled. */
+/*
+ * Returns 0, or -1 with *out == NULL and err filled: for DB_READ, with the
+ * file (the database, its -wal or -shm, or their folder) that a reader
+ * could not use, when that was the cause.
+ */
 int	db_open(const char *path, enum db_mode, struct db **out, struct db_err *);
 void	db_close(struct db *);		/* NULL is a no-op */
 struct sqlite3 *db_sqlite(struct db *);	/* for tests and talkctl diagnostics */

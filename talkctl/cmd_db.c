@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,7 +249,9 @@ open_for_query(struct opts *o)
 	struct db_ingest_stats st;
 	struct db_err e;
 	struct db *d = NULL;
-	int fd;
+	struct group *gr;
+	size_t n;
+	int fd, setid;
 
 	if (db_open(o->db, DB_WRITE, &d, &e) == 0) {
 		fd = open(o->journal, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -262,11 +265,24 @@ open_for_query(struct opts *o)
 		return d;
 	print_err(o->cmd, &e);
 	/* Say which right is missing, and who has it. */
-	if (access(o->db, F_OK) == -1 && errno == ENOENT)
+	setid = getegid() != getgid() || geteuid() != getuid();
+	n = strlen(o->db);
+	if (strncmp(e.file, o->db, n) == 0 && (strcmp(e.file + n,
+	    "-wal") == 0 || strcmp(e.file + n, "-shm") == 0))
+		tc_errx(o->cmd, "root's \"talkctl ingest\" makes the "
+		    "database's -wal and -shm files (talkd-ingest.timer or cron "
+		    "run it)", NULL);
+	else if (access(o->db, F_OK) == -1 && errno == ENOENT)
 		tc_errx(o->cmd, "no audit database yet: root's \"talkctl "
 		    "ingest\" creates it (talkd-ingest.timer or cron run it)",
 		    NULL);
-	else if (access(o->db, R_OK) == -1 && errno == EACCES)
+	else if (setid && strcmp(e.file, o->db) == 0 && faccessat(AT_FDCWD,
+	    o->db, R_OK, AT_EACCESS) == -1 && errno == EACCES) {
+		gr = getgrgid(getegid());
+		tc_errx(o->cmd, "talkctl reads the audit database with its "
+		    "group, which the database must have", gr ? gr->gr_name :
+		    "?");
+	} else if (!setid && access(o->db, R_OK) == -1 && errno == EACCES)
 		tc_errx(o->cmd, "the audit database is readable by root and "
 		    "group talkd only: install talkctl setgid talkd (make "
 		    "install does) or ask root", NULL);
