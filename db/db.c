@@ -2,9 +2,10 @@
  * libdb: open the audit database and apply the embedded migrations.
  *
  * A new database file is created mode 0640 before SQLite sees it (SQLite
- * gives its -wal and -shm files the database file's mode).  A read-only
- * open that fails says which of the three files, or the folder, a reader
- * without write access could not use.  Connections run
+ * gives its -wal and -shm files the database file's mode when it creates
+ * them; a writer gives them its owner, group and mode again, whoever made
+ * them).  A read-only open that fails says which of the three files, or
+ * the folder, a reader without write access could not use.  Connections run
  * with foreign_keys and secure_delete on and a busy timeout; writers switch
  * the file to WAL.  Each schema/NNN-*.sql runs in one transaction that also
  * sets PRAGMA user_version to NNN, so a crash leaves the schema at a
@@ -456,6 +457,68 @@ describe(char *buf, size_t size, const struct stat *st)
 }
 
 /*
+ * Give the -wal and -shm files the database file's owner, group and mode,
+ * as SQLite does when it creates them: a restore, a cp or a chmod may have
+ * left them otherwise, and whoever may read the database (talkctl setgid
+ * talkd) must be able to read them, and nobody else.  Only regular files
+ * with one link, never through a symbolic link; the owner only when root.
+ * Through O_PATH descriptors: closing one that was opened for reading
+ * would drop every POSIX lock this process holds on the file, SQLite's
+ * included.
+ */
+static int
+match_wal_files(const char *path, struct db_err *err)
+{
+	static const char *const sfx[] = { "-wal", "-shm" };
+	char name[PATH_MAX], proc[64];
+	struct stat db, st;
+	mode_t mode;
+	size_t i;
+	int fd, rc;
+
+	if (strcmp(path, ":memory:") == 0)
+		return 0;
+	if (lstat(path, &db) == -1) {
+		db_seterr(err, path, 0, 0, "%s", strerror(errno));
+		return -1;
+	}
+	mode = db.st_mode & 0777;
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		if (sibling(name, sizeof(name), path, sfx[i]) == -1) {
+			db_seterr(err, path, 0, 0, "name too long");
+			return -1;
+		}
+		fd = open(name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd == -1)
+			continue;		/* SQLite makes it when needed */
+		rc = 0;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_nlink == 1) {
+			if (geteuid() == 0 && (st.st_uid != db.st_uid ||
+			    st.st_gid != db.st_gid))
+				rc = fchownat(fd, "", db.st_uid, db.st_gid,
+				    AT_EMPTY_PATH);
+			if (rc == 0 && (st.st_mode & 07777) != mode &&
+			    (geteuid() == 0 || st.st_uid == geteuid())) {
+				/* fchmod() refuses an O_PATH descriptor. */
+				(void)snprintf(proc, sizeof(proc),
+				    "/proc/self/fd/%d", fd);
+				rc = chmod(proc, mode);
+			}
+		}
+		if (rc == -1) {
+			db_seterr(err, name, 0, 0, "cannot give it the "
+			    "database's owner, group and mode: %s",
+			    strerror(errno));
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+/*
  * A read-only open failed: find which file SQLite could not use, with the
  * rights it used (the effective ids), and say so in err.  A reader without
  * write access to the folder cannot create the -wal and -shm files of a
@@ -582,7 +645,7 @@ db_open(const char *path, enum db_mode mode, struct db **out,
 		    db_exec(d, "PRAGMA synchronous = NORMAL", err) == -1 ||
 		    db_exec(d, "PRAGMA cache_size = -65536", err) == -1 ||
 		    db_migrate(d, db_migrations, db_nmigrations, err) == -1 ||
-		    db_index(d, err) == -1)
+		    db_index(d, err) == -1 || match_wal_files(path, err) == -1)
 			goto fail;
 	} else {
 		v = db_schema_version(d);

@@ -36,7 +36,8 @@ enum db_mode {
 /*
  * Returns 0, or -1 with *out == NULL and err filled: for DB_READ, with the
  * file (the database, its -wal or -shm, or their folder) that a reader
- * could not use, when that was the cause.
+ * could not use, when that was the cause.  DB_WRITE gives the -wal and
+ * -shm files the database's owner (when root), group and mode.
  */
 int	db_open(const char *path, enum db_mode, struct db **out, struct db_err *);
 void	db_close(struct db *);		/* NULL is a no-op */

@@ -270,8 +270,8 @@ open_for_query(struct opts *o)
 	if (strncmp(e.file, o->db, n) == 0 && (strcmp(e.file + n,
 	    "-wal") == 0 || strcmp(e.file + n, "-shm") == 0))
 		tc_errx(o->cmd, "root's \"talkctl ingest\" makes the "
-		    "database's -wal and -shm files (talkd-ingest.timer or cron "
-		    "run it)", NULL);
+		    "database's -wal and -shm files and gives them its owner, "
+		    "group and mode (talkd-ingest.timer or cron run it)", NULL);
 	else if (access(o->db, F_OK) == -1 && errno == ENOENT)
 		tc_errx(o->cmd, "no audit database yet: root's \"talkctl "
 		    "ingest\" creates it (talkd-ingest.timer or cron run it)",

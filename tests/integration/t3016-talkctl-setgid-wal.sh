@@ -18,7 +18,7 @@ fi
 need_root
 [ -n "${TALKD_T3016_NS:-}" ] || skip_all "cannot make a mount namespace (unshare -m)"
 command -v sqlite3 >/dev/null || skip_all "no sqlite3 shell"
-plan 55
+plan 62
 
 getent group talkd >/dev/null || groupadd --system talkd ||
     { echo "Bail out! cannot create group talkd"; exit 1; }
@@ -192,14 +192,22 @@ sees_own "(d) after that ingest" 4004
 
 # (e) Modes, owners and groups that are not the database's: a restrictive
 # umask, a copy, a restore by hand.  The user is told which file and how
-# it is.
+# it is; root's next ingest gives them the database's owner, group and
+# mode, and never leaves one more open than the database.
 chmod 0600 $D-shm
 refused "(e) -shm mode 0600" "$D-shm: Permission denied \(mode 0600, owner root, group talkd; the database: mode 0640, owner root, group talkd\)"
-chmod 0640 $D-shm
+ingest
+is "(e) root's ingest gives -shm the database's mode" "$(files)" "640 root talkd "
+sees_own "(e) after root's ingest"
 chgrp root $D-wal
 refused "(e) -wal of group root" "$D-wal: Permission denied \(mode 0640, owner root, group root;"
-chgrp talkd $D-wal
-sees_own "(e) set right by hand"
+ingest
+is "(e) root's ingest gives -wal the database's group" "$(files)" "640 root talkd "
+sees_own "(e) after root's ingest"
+chown $O:$O $D-wal $D-shm && chmod 0666 $D-wal $D-shm
+ingest
+is "(e) -wal and -shm of another owner, mode 0666: root's ingest takes them back" "$(files)" "640 root talkd "
+sees_own "(e) after root's ingest"
 rm -f $D-wal $D-shm
 (umask 077; ingest)
 is "(e) root's ingest by hand with umask 077 makes them like the database" "$(files)" "640 root talkd "

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -276,6 +277,97 @@ test_newer_database_is_refused(void **state)
 	assert_int_equal(db_open(f->dbpath, DB_WRITE, &d, &e), -1);
 	assert_null(d);
 	assert_non_null(strstr(e.msg, "newer"));
+}
+
+/* f's -wal and -shm paths, after open_db and db_close made them. */
+static void
+wal_paths(struct fx *f, char *wal, char *shm, size_t size)
+{
+	open_db(f);
+	db_close(f->d);
+	f->d = NULL;
+	snprintf(wal, size, "%s-wal", f->dbpath);
+	snprintf(shm, size, "%s-shm", f->dbpath);
+}
+
+static unsigned
+mode_of(const char *path)
+{
+	struct stat sb;
+
+	assert_int_equal(stat(path, &sb), 0);
+	return sb.st_mode & 07777;
+}
+
+/* A writer gives the -wal and -shm files the database's mode back. */
+static void
+test_writer_gives_wal_files_db_mode(void **state)
+{
+	struct fx *f = *state;
+	char wal[160], shm[160];
+
+	wal_paths(f, wal, shm, sizeof(wal));
+	assert_int_equal(chmod(wal, 0600), 0);	/* a reader could not */
+	assert_int_equal(chmod(shm, 0666), 0);	/* anyone could */
+	open_db(f);
+	assert_int_equal(mode_of(wal), 0640);
+	assert_int_equal(mode_of(shm), 0640);
+}
+
+/* ... but not through a hard link: the other name keeps its mode. */
+static void
+test_writer_leaves_linked_wal_file(void **state)
+{
+	struct fx *f = *state;
+	char wal[160], shm[160], other[160];
+
+	wal_paths(f, wal, shm, sizeof(wal));
+	snprintf(other, sizeof(other), "%s/other", f->dir);
+	write_file(other, "w", "not a WAL\n");	/* SQLite chmods an empty one */
+	assert_int_equal(chmod(other, 0600), 0);
+	assert_int_equal(unlink(wal), 0);
+	assert_int_equal(link(other, wal), 0);
+	open_db(f);
+	assert_int_equal(mode_of(other), 0600);
+}
+
+/*
+ * A second writer in the process leaves the first one's POSIX locks: the
+ * -shm's DMS lock (byte 128), which tells read-only readers that the
+ * -shm is live, is still held, as another process sees it.
+ */
+static void
+test_second_open_keeps_shm_locks(void **state)
+{
+	struct fx *f = *state;
+	struct flock l;
+	struct db *d = NULL;
+	struct db_err e;
+	char wal[160], shm[160];
+	pid_t pid;
+	int fd, st;
+
+	wal_paths(f, wal, shm, sizeof(wal));
+	open_db(f);
+	assert_int_equal(chmod(shm, 0600), 0);	/* to be given back */
+	assert_int_equal(db_open(f->dbpath, DB_WRITE, &d, &e), 0);
+	assert_int_equal(mode_of(shm), 0640);
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0) {
+		memset(&l, 0, sizeof(l));
+		l.l_type = F_WRLCK;
+		l.l_whence = SEEK_SET;
+		l.l_start = 128;
+		l.l_len = 1;
+		fd = open(shm, O_RDWR);
+		_exit(fd != -1 && fcntl(fd, F_GETLK, &l) == 0 &&
+		    l.l_type == F_RDLCK ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	db_close(d);
 }
 
 /* ---- ingest ------------------------------------------------------------ */
@@ -839,6 +931,12 @@ main(void)
 		    test_bad_migration_reports_position, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_database_is_refused,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_writer_gives_wal_files_db_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_writer_leaves_linked_wal_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_second_open_keeps_shm_locks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ingest_fixture_rows, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_ingest_unique_guard, setup,
