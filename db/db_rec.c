@@ -7,6 +7,7 @@
  * blanks.  Unknown keys are kept verbatim in r->extra as a JSON object.
  * No allocation: every output points into r->buf.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,16 +16,46 @@
 
 #define DEPTH_MAX	32
 
-static const struct {
-	const char *key;
-	int f;
-} str_keys[] = {
-	{ "run", RF_RUN }, { "ts", RF_TS }, { "event", RF_EVENT },
-	{ "type", RF_TYPE }, { "caller", RF_CALLER }, { "callee", RF_CALLEE },
-	{ "src", RF_SRC }, { "tty", RF_TTY }, { "answer", RF_ANSWER },
-	{ "rule", RF_RULE }, { "reason", RF_REASON }, { "host", RF_HOST },
-	{ "msg", RF_MSG }, { "node", RF_NODE },
+/* Bytes that end a run of plain string bytes: '"', '\\' and controls. */
+static const unsigned char stop[256] = {
+	[0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1,
+	[0x06] = 1, [0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1,
+	[0x0c] = 1, [0x0d] = 1, [0x0e] = 1, [0x0f] = 1, [0x10] = 1, [0x11] = 1,
+	[0x12] = 1, [0x13] = 1, [0x14] = 1, [0x15] = 1, [0x16] = 1, [0x17] = 1,
+	[0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1, [0x1c] = 1, [0x1d] = 1,
+	[0x1e] = 1, [0x1f] = 1, ['"'] = 1, ['\\'] = 1,
 };
+
+/*
+ * The first byte in [p, end) that stop[] marks, or end.  Eight bytes at a
+ * time on little-endian machines: a byte's high bit is set in m when it is
+ * a quote, a backslash or a control (exact: no carry crosses bytes).
+ */
+#define ONES	0x0101010101010101ULL
+#define LOW7	0x7f7f7f7f7f7f7f7fULL
+#define ZERO(v)	(~((((v) & LOW7) + LOW7) | (v) | LOW7))
+
+static const char *
+scan_plain(const char *p, const char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
+    defined(__GNUC__)
+	uint64_t x, q, b, m;
+
+	while (end - p >= 8) {
+		memcpy(&x, p, 8);
+		q = x ^ ('"' * ONES);
+		b = x ^ ('\\' * ONES);
+		m = ZERO(q) | ZERO(b) | ~(((x & LOW7) + 0x60 * ONES) | x | LOW7);
+		if (m != 0)
+			return p + (__builtin_ctzll(m) >> 3);
+		p += 8;
+	}
+#endif
+	while (p < end && !stop[(unsigned char)*p])
+		p++;
+	return p;
+}
 
 struct pstate {
 	const char *p, *end;
@@ -111,9 +142,7 @@ parse_string(struct pstate *s, int decode, const char **out, size_t *len)
 	start = s->o;
 	while (s->p < s->end && *s->p != '"') {
 		/* A run of plain bytes, copied at once. */
-		for (q = s->p; q < s->end && *q != '"' && *q != '\\' &&
-		    (unsigned char)*q >= 0x20; q++)
-			;
+		q = scan_plain(s->p, s->end);
 		if (q > s->p) {
 			if (decode) {
 				if (s->oend - s->o < q - s->p)
@@ -381,26 +410,59 @@ db_parse_ts(const char *s, size_t len, long long *us)
 /* The field a known key names: 0..RF_NSTR-1 strings, RF_NSTR+ others. */
 enum { K_V = RF_NSTR, K_SEQ, K_ID, K_COUNT, K_NEW, K_UNKNOWN };
 
+#define KEY(w)	(len == sizeof(w) - 1 && memcmp(k, w, sizeof(w) - 1) == 0)
+
 static int
 key_of(const char *k, size_t len)
 {
-	size_t i;
+	switch (k[0]) {		/* len >= 1: the caller checks */
+	case 'a': return KEY("answer") ? RF_ANSWER : K_UNKNOWN;
+	case 'c':
+		return KEY("caller") ? RF_CALLER : KEY("callee") ? RF_CALLEE :
+		    KEY("count") ? K_COUNT : K_UNKNOWN;
+	case 'e': return KEY("event") ? RF_EVENT : K_UNKNOWN;
+	case 'h': return KEY("host") ? RF_HOST : K_UNKNOWN;
+	case 'i': return KEY("id") ? K_ID : K_UNKNOWN;
+	case 'm': return KEY("msg") ? RF_MSG : K_UNKNOWN;
+	case 'n':
+		return KEY("node") ? RF_NODE : KEY("new") ? K_NEW : K_UNKNOWN;
+	case 'r':
+		return KEY("run") ? RF_RUN : KEY("rule") ? RF_RULE :
+		    KEY("reason") ? RF_REASON : K_UNKNOWN;
+	case 's':
+		return KEY("seq") ? K_SEQ : KEY("src") ? RF_SRC : K_UNKNOWN;
+	case 't':
+		return KEY("ts") ? RF_TS : KEY("type") ? RF_TYPE :
+		    KEY("tty") ? RF_TTY : K_UNKNOWN;
+	case 'v': return KEY("v") ? K_V : K_UNKNOWN;
+	default: return K_UNKNOWN;
+	}
+}
 
-	if (len == 1 && k[0] == 'v')
-		return K_V;
-	if (len == 3 && memcmp(k, "seq", 3) == 0)
-		return K_SEQ;
-	if (len == 2 && memcmp(k, "id", 2) == 0)
-		return K_ID;
-	if (len == 5 && memcmp(k, "count", 5) == 0)
-		return K_COUNT;
-	if (len == 3 && memcmp(k, "new", 3) == 0)
-		return K_NEW;
-	for (i = 0; i < sizeof(str_keys) / sizeof(str_keys[0]); i++)
-		if (strlen(str_keys[i].key) == len &&
-		    memcmp(str_keys[i].key, k, len) == 0)
-			return str_keys[i].f;
-	return K_UNKNOWN;
+/*
+ * A member's key: in place when it has no escape (the daemon's keys never
+ * do), else decoded into the output area and dropped from it at once.
+ */
+static int
+parse_key(struct pstate *s, int *k)
+{
+	const char *q, *key;
+	size_t klen;
+
+	if (s->p < s->end && *s->p == '"') {
+		q = scan_plain(s->p + 1, s->end);
+		if (q < s->end && *q == '"') {
+			*k = q > s->p + 1 ? key_of(s->p + 1,
+			    (size_t)(q - s->p - 1)) : K_UNKNOWN;
+			s->p = q + 1;
+			return 0;
+		}
+	}
+	if (parse_string(s, 1, &key, &klen) == -1)
+		return -1;
+	*k = klen > 0 ? key_of(key, klen) : K_UNKNOWN;
+	s->o -= klen + 1;		/* the key needs no keeping */
+	return 0;
 }
 
 static const char *const bad_key[] = {
@@ -455,9 +517,9 @@ db_rec_parse(const char *line, size_t len, struct db_rec *r, char *why,
     size_t whysz)
 {
 	struct pstate s;
-	const char *key, *kstart, *vstart, *bad;
+	const char *kstart, *vstart, *bad;
 	char *xo;
-	size_t klen, xcap;
+	size_t xcap;
 	int k, first, n;
 
 	memset(r, 0, sizeof(*r) - sizeof(r->buf));
@@ -493,10 +555,8 @@ db_rec_parse(const char *line, size_t len, struct db_rec *r, char *why,
 			skip_ws(&s);
 		}
 		kstart = s.p;
-		if (parse_string(&s, 1, &key, &klen) == -1)
+		if (parse_key(&s, &k) == -1)
 			return "not JSON";
-		k = key_of(key, klen);
-		s.o -= klen + 1;		/* the key needs no keeping */
 		skip_ws(&s);
 		if (s.p >= s.end || *s.p != ':')
 			return "not JSON";

@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "db/db.h"
+#include "db/db_int.h"
 
 struct fx {
 	char dir[64];
@@ -793,6 +794,62 @@ test_record_parser(void **state)
 	free(r);
 }
 
+/*
+ * Strings are scanned eight bytes at a time: a quote, a backslash or a
+ * control is found at every offset from a word's start, a byte above 0x7f
+ * or a DEL is plain text, and a key is read in place unless it has an
+ * escape.
+ */
+static void
+test_record_parser_scan(void **state)
+{
+	static const struct {
+		const char *text;	/* inside the caller's quotes */
+		const char *want;	/* decoded, or NULL: rejected */
+	} at[] = {
+		{ "\\\"", "\"" }, { "\\\\", "\\" }, { "\t", NULL },
+		{ "\x1f", NULL },
+		{ "\x7f", "\x7f" }, { "\xc3\xa9", "\xc3\xa9" },
+		{ "\\n", "\n" }, { "\\u0041", "A" },
+	};
+	static const char esc[] = "{\"\\u0076\":1,\"run\":\"p\",\"seq\":1,"
+	    "\"ts\":\"2026-11-23\",\"event\":\"x\",\"calle\\u0065\":\"b\","
+	    "\"\":2}";
+	struct db_rec *r = malloc(sizeof(*r));
+	char line[256], want[64], why[64], pad[20];
+	const char *bad;
+	size_t i, n;
+	int len;
+
+	(void)state;
+	assert_non_null(r);
+	for (i = 0; i < sizeof(at) / sizeof(at[0]); i++)
+		for (n = 0; n < sizeof(pad); n++) {
+			memset(pad, 'a', n);
+			pad[n] = '\0';
+			len = snprintf(line, sizeof(line), "{\"v\":1,\"run\":\"p\","
+			    "\"seq\":1,\"ts\":\"2026-11-23\",\"event\":\"x\","
+			    "\"caller\":\"%s%s%sz\"}", pad, at[i].text, pad);
+			assert_true(len > 0 && (size_t)len < sizeof(line));
+			bad = db_rec_parse(line, (size_t)len, r, why,
+			    sizeof(why));
+			if (at[i].want == NULL) {
+				assert_non_null(bad);
+				continue;
+			}
+			assert_null(bad);
+			snprintf(want, sizeof(want), "%s%s%sz", pad, at[i].want,
+			    pad);
+			assert_string_equal(r->s[RF_CALLER], want);
+			assert_int_equal(r->slen[RF_CALLER], strlen(want));
+		}
+	/* An escaped key is still that key; an unknown one is kept. */
+	assert_null(db_rec_parse(esc, sizeof(esc) - 1, r, why, sizeof(why)));
+	assert_string_equal(r->s[RF_CALLEE], "b");
+	assert_string_equal(r->extra, "{\"\":2}");
+	free(r);
+}
+
 static void
 test_audit_order_and_raw_json(void **state)
 {
@@ -962,6 +1019,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_parser, setup,
 		    teardown),
+		cmocka_unit_test(test_record_parser_scan),
 		cmocka_unit_test(test_parse_time),
 	};
 	const char *src = getenv("TALKD_SRCDIR");
