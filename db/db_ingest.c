@@ -54,13 +54,13 @@ struct irun {				/* one (node, run) touched */
 };
 
 #define MULTI		16		/* records per INSERT statement */
-#define NCOL		20		/* values per record */
+#define NCOL		21		/* values per record */
 
 /* A record waiting for its INSERT: its values, 0 in null[] or not. */
 struct pending {
 	sqlite3_int64 v[NCOL];
 	unsigned char null[NCOL];
-	char *extra;			/* col 20, or NULL */
+	char *extra;			/* col 21, or NULL */
 	size_t extralen;
 	char extrabuf[DB_RECORD_MAX];
 };
@@ -94,8 +94,8 @@ struct ingest {
 static const char insert_sql[] =
 	"INSERT OR IGNORE INTO rec (rid, run, seq, t, ev, caller, callee, addr,"
 	" port, tty, id, answer, type, rule, reason, count, host, msg, new,"
-	" extra) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-	" ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
+	" invite, extra) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+	" ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)";
 
 /* insert_sql with MULTI value lists, made once (db_ingest_init). */
 static char insert_multi_sql[sizeof(insert_sql) + MULTI * 8 * NCOL];
@@ -511,6 +511,14 @@ static const int col_field[NCOL] = {
 	[16] = RF_HOST, [17] = RF_MSG,
 };
 
+/* invite.left and invite.refused: rec.invite (schema/003-invite.sql). */
+static int
+opens_invitation(const char *ev, size_t len)
+{
+	return (len == 11 && memcmp(ev, "invite.left", 11) == 0) ||
+	    (len == 14 && memcmp(ev, "invite.refused", 14) == 0);
+}
+
 static int
 store_record(struct ingest *in)
 {
@@ -571,6 +579,10 @@ store_record(struct ingest *in)
 	if (r->isnew >= 0) {
 		p->v[18] = r->isnew;
 		p->null[18] = 0;
+	}
+	if (opens_invitation(r->s[RF_EVENT], r->slen[RF_EVENT])) {
+		p->v[19] = 1;
+		p->null[19] = 0;
 	}
 	p->extra = NULL;
 	if (r->extra != NULL && r->extralen <= sizeof(p->extrabuf)) {

@@ -295,13 +295,16 @@ static const char who_json[] =
  * invite.refused; its end is the first invite.deleted or LEAVE_INVITE
  * invite.expired of the same run, id and callee after it, its lookup the
  * first lookup.hit of that id by the callee (a record whose callee is the
- * inviter) before the end.  $COND: the user condition.
+ * inviter) before the end.  $COND: the user condition.  invite = 1 marks
+ * the same records as the two events, and lets rec_caller (partial: only
+ * those records) serve the caller side.
  */
 static const char inv_sql[] =
 	"WITH " KEYS ","
 	" i AS (SELECT r.rid, r.run, r.t, r.id, r.ev, r.caller, r.callee,"
 	"  r.addr, r.port, r.reason, r.answer FROM rec r, k WHERE ($COND)"
-	"  AND r.ev IN (k.lft, k.irefused) AND r.new IS NOT 0 AND" WINDOW("r.t")
+	"  AND r.invite = 1 AND r.ev IN (k.lft, k.irefused) AND r.new IS NOT 0"
+	"  AND" WINDOW("r.t")
 	"  ),"
 	" e AS (SELECT i.*, CASE WHEN i.ev = k.lft THEN (SELECT x.rid FROM"
 	"  rec x WHERE x.callee = i.callee AND x.t >= i.t AND x.run = i.run"
@@ -527,10 +530,13 @@ int
 db_history(struct db *d, const struct db_filter *f, db_row_fn *fn, void *arg,
     struct db_err *err)
 {
+	/* invite = 1 in the caller branch as well: the planner then looks
+	 * both sides up (rec_caller, rec_callee) instead of scanning the
+	 * whole of rec_caller. */
 	return run_query(d, inv_sql, f->user ? "r.caller = " USER
-	    " OR r.callee = " USER : "1", f->json ? history_json :
-	    history_human, f->json ? " 'host', node," : " node AS HOST,", f,
-	    fn, arg, err);
+	    " AND r.invite = 1 OR r.callee = " USER : "1",
+	    f->json ? history_json : history_human,
+	    f->json ? " 'host', node," : " node AS HOST,", f, fn, arg, err);
 }
 
 int

@@ -240,6 +240,7 @@ static void
 test_bad_migration_reports_position(void **state)
 {
 	struct db_migration bad[8];
+	char name[32], where[64];
 	struct fx *f = *state;
 	struct db_err e;
 	struct db *d = NULL;
@@ -248,12 +249,14 @@ test_bad_migration_reports_position(void **state)
 	(void)f;
 	assert_true(n + 1 <= 8);
 	memcpy(bad, db_migrations, n * sizeof(bad[0]));
-	bad[n].name = n == 2 ? "003-bad.sql" : "00x-bad.sql";
+	snprintf(name, sizeof(name), "%03zu-bad.sql", n + 1);
+	snprintf(where, sizeof(where), "schema/%s", name);
+	bad[n].name = name;
 	bad[n].sql = "-- two\nCREATE TABLE b (x);\n"
 	    "CREATE TABLE c (x INTEGER,, y);\n";
 	assert_int_equal(db_open(":memory:", DB_WRITE, &d, &e), 0);
 	assert_int_equal(db_migrate(d, bad, n + 1, &e), -1);
-	assert_string_equal(e.file, "schema/003-bad.sql");
+	assert_string_equal(e.file, where);
 	assert_int_equal(e.line, 3);
 	assert_int_equal(e.col, 27);		/* the second comma */
 	/* The real ones (db_open) stay; the bad one is rolled back whole. */
@@ -722,6 +725,64 @@ test_history_lifecycle(void **state)
  * verbatim, and what is not strict JSON or has a wrongly typed known key
  * rejected with a reason.
  */
+/* The last statement starting "WITH" that the connection ran. */
+static int
+last_with(unsigned type, void *arg, void *stmt, void *x)
+{
+	const char *sql = sqlite3_sql(stmt);
+
+	(void)type;
+	(void)x;
+	if (sql != NULL && strncmp(sql, "WITH", 4) == 0)
+		snprintf(arg, 8192, "EXPLAIN QUERY PLAN %s", sql);
+	return 0;
+}
+
+/*
+ * rec.invite marks exactly the records that open an invitation, and the
+ * caller index holds only those: history still looks a caller up through
+ * it (not through a scan of the index or of rec).
+ */
+static void
+test_invite_flag_and_caller_index(void **state)
+{
+	struct fx *f = *state;
+	struct db_filter flt = { .user = "thor" };
+	struct rows *r = calloc(1, sizeof(*r));
+	static char sql[8192];
+	char plan[4096];
+	sqlite3_stmt *st;
+	struct db_err e;
+	size_t n = 0;
+
+	assert_non_null(r);
+	loaded(f);
+	assert_int_equal(q1(f->d, "SELECT count(*) FROM rec WHERE invite = 1"),
+	    4);
+	assert_int_equal(q1(f->d, "SELECT count(*) FROM rec r JOIN strs e ON"
+	    " e.id = r.ev WHERE (r.invite IS 1) IS NOT (e.s IN ('invite.left',"
+	    " 'invite.refused')) OR r.invite IS NOT NULL AND r.invite IS NOT 1"),
+	    0);
+	assert_non_null(strstr(qt(f->d, "SELECT sql FROM sqlite_master WHERE"
+	    " name = 'rec_caller'", plan, sizeof(plan)), "WHERE invite = 1"));
+	sqlite3_trace_v2(db_sqlite(f->d), SQLITE_TRACE_STMT, last_with, sql);
+	assert_int_equal(db_history(f->d, &flt, on_row, r, &e), 0);
+	sqlite3_trace_v2(db_sqlite(f->d), 0, NULL, NULL);
+	assert_int_equal(r->n, 2);
+	assert_int_equal(sqlite3_prepare_v2(db_sqlite(f->d), sql, -1, &st,
+	    NULL), SQLITE_OK);
+	plan[0] = '\0';
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		n += (size_t)snprintf(plan + n, sizeof(plan) - n, "%s\n",
+		    (const char *)sqlite3_column_text(st, 3));
+		assert_true(n < sizeof(plan));
+	}
+	sqlite3_finalize(st);
+	assert_non_null(strstr(plan, "SEARCH r USING INDEX rec_caller (caller=?)"));
+	assert_null(strstr(plan, "SCAN r"));
+	free(r);
+}
+
 static void
 test_record_parser(void **state)
 {
@@ -1019,6 +1080,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_parser, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_invite_flag_and_caller_index, setup, teardown),
 		cmocka_unit_test(test_record_parser_scan),
 		cmocka_unit_test(test_parse_time),
 	};
