@@ -324,6 +324,7 @@ oom:
 }
 
 static int flush_pending(struct ingest *);
+static int ingest_prepare(struct ingest *);
 
 /* Start a batch: the write lock, then fresh caches if anyone wrote. */
 static int
@@ -759,14 +760,18 @@ ingest_fd(struct ingest *in, sqlite3_int64 jid, int fd, const char *name)
 	int rc, more = 1, ret = -1, bulk = 0, first = 1;
 
 	/* Nothing new (the common case for a query): no write at all. */
+	memset(&sb, 0, sizeof(sb));
 	sqlite3_bind_int64(in->getoff, 1, jid);
 	if (sqlite3_step(in->getoff) != SQLITE_ROW || fstat(fd, &sb) == -1)
 		off0 = 0;
-	else
-		off0 = sqlite3_column_int64(in->getoff, 0);
-	sqlite3_reset(in->getoff);
-	if (off0 == (sqlite3_int64)sb.st_size)
+	else if ((off0 = sqlite3_column_int64(in->getoff, 0)) ==
+	    (sqlite3_int64)sb.st_size) {
+		sqlite3_reset(in->getoff);
 		return 0;
+	}
+	sqlite3_reset(in->getoff);
+	if (ingest_prepare(in) == -1)
+		return -1;
 	r.cap = 4 * READ_CHUNK;
 	if ((r.buf = malloc(r.cap)) == NULL) {
 		db_seterr(in->err, name, 0, 0, "out of memory");
@@ -1192,6 +1197,8 @@ check_gaps(struct ingest *in)
 
 	if (nk == 0)
 		return 0;
+	if (ingest_prepare(in) == -1)
+		return -1;
 	/* The runs touched, by name: the caches may go at batch_begin. */
 	if ((keys = calloc(nk * 2, sizeof(*keys))) == NULL)
 		goto oom;
@@ -1263,12 +1270,24 @@ ingest_init(struct ingest *in, struct db *d, size_t batch,
 	in->batch = batch ? batch : DB_BATCH;
 	in->grow = batch == 0;
 	in->data_version = -1;
+	/* The one statement a query's ingest with nothing new needs; the
+	 * others are prepared when there is something to store. */
+	return db_cached(d, ST_GETOFF, getoff_sql, &in->getoff, err);
+}
+
+/* Prepare (once per connection: db_cached) what storing records needs. */
+static int
+ingest_prepare(struct ingest *in)
+{
+	struct db *d = in->d;
+	struct db_err *err = in->err;
+
+	if (in->insert != NULL)
+		return 0;
 	make_multi_sql();
-	if (db_cached(d, ST_INSERT, insert_sql, &in->insert, err) == -1 ||
-	    db_cached(d, ST_INSERT_MULTI, insert_multi_sql, &in->insert_multi,
+	if (db_cached(d, ST_INSERT_MULTI, insert_multi_sql, &in->insert_multi,
 	    err) == -1 ||
 	    db_cached(d, ST_REJECT, reject_sql, &in->reject, err) == -1 ||
-	    db_cached(d, ST_GETOFF, getoff_sql, &in->getoff, err) == -1 ||
 	    db_cached(d, ST_SETOFF, setoff_sql, &in->setoff, err) == -1 ||
 	    db_cached(d, ST_STR_GET, str_get_sql, &in->str_get, err) == -1 ||
 	    db_cached(d, ST_STR_ADD, str_add_sql, &in->str_add, err) == -1 ||
@@ -1276,7 +1295,8 @@ ingest_init(struct ingest *in, struct db *d, size_t batch,
 	    db_cached(d, ST_RUN_ADD, run_add_sql, &in->run_add, err) == -1 ||
 	    db_cached(d, ST_RUN_SET, run_set_sql, &in->run_set, err) == -1 ||
 	    db_cached(d, ST_META_GET, meta_get_sql, &in->meta_get, err) == -1 ||
-	    db_cached(d, ST_META_SET, meta_set_sql, &in->meta_set, err) == -1)
+	    db_cached(d, ST_META_SET, meta_set_sql, &in->meta_set, err) == -1 ||
+	    db_cached(d, ST_INSERT, insert_sql, &in->insert, err) == -1)
 		return -1;
 	return 0;
 }

@@ -236,6 +236,45 @@ test_reopen_is_noop(void **state)
 	assert_int_equal(q1(f->d, "SELECT count(*) FROM sqlite_master"), objs);
 }
 
+/*
+ * What a query does before it reads (talkctl opens the database for
+ * writing and ingests first): with the schema current and nothing new in
+ * the journal, it neither waits for another writer's lock nor prepares
+ * the statements that store records.
+ */
+static void
+test_query_open_is_light(void **state)
+{
+	struct fx *f = *state;
+	struct db_ingest_stats st;
+	struct rej rj = { 0 };
+	struct db *d = NULL;
+	struct db_err e;
+	sqlite3_stmt *s;
+	sqlite3 *other;
+	time_t t0;
+	int n = 0;
+
+	loaded(f);
+	db_close(f->d);
+	f->d = NULL;
+	assert_int_equal(sqlite3_open(f->dbpath, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL,
+	    NULL), SQLITE_OK);
+	t0 = time(NULL);
+	assert_int_equal(db_open(f->dbpath, DB_WRITE, &d, &e), 0);
+	assert_true(time(NULL) - t0 < 2);	/* no busy wait (5 s) */
+	assert_int_equal(db_ingest(d, f->jpath, 0, on_reject, &rj, &st, &e), 0);
+	assert_int_equal(st.records + st.files, 0);
+	for (s = sqlite3_next_stmt(db_sqlite(d), NULL); s != NULL;
+	    s = sqlite3_next_stmt(db_sqlite(d), s))
+		n++;
+	assert_true(n <= 1);		/* the journal's offset */
+	sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(other);
+	db_close(d);
+}
+
 static void
 test_bad_migration_reports_position(void **state)
 {
@@ -1082,6 +1121,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_invite_flag_and_caller_index, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_query_open_is_light,
+		    setup, teardown),
 		cmocka_unit_test(test_record_parser_scan),
 		cmocka_unit_test(test_parse_time),
 	};
