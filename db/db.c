@@ -31,12 +31,12 @@
 
 #define BUSY_TIMEOUT_MS	5000
 
-/* Word for word as in schema/002-compact.sql and 003-invite.sql. */
+/* Word for word as in schema/004-calls.sql. */
 const char db_rec_indexes_sql[] =
-	"CREATE INDEX IF NOT EXISTS rec_callee ON rec (callee, t)"
-	" WHERE callee IS NOT NULL;"
-	"CREATE INDEX IF NOT EXISTS rec_caller ON rec (caller, t)"
-	" WHERE invite = 1;";
+	"CREATE INDEX IF NOT EXISTS rec_callee ON rec (callee, t, ev, caller,"
+	" run) WHERE callee IS NOT NULL;"
+	"CREATE INDEX IF NOT EXISTS rec_caller ON rec (caller, invite, t,"
+	" callee, run) WHERE invite IS NOT NULL;";
 const char db_rec_noindexes_sql[] =
 	"DROP INDEX IF EXISTS rec_callee; DROP INDEX IF EXISTS rec_caller;";
 

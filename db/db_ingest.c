@@ -512,12 +512,18 @@ static const int col_field[NCOL] = {
 	[16] = RF_HOST, [17] = RF_MSG,
 };
 
-/* invite.left and invite.refused: rec.invite (schema/003-invite.sql). */
+/*
+ * rec.invite: 1 for a record that opens an invitation (invite.left,
+ * invite.refused), 2 for one that finds it (lookup.hit), else 0 (NULL).
+ * schema/003-invite.sql, 004-calls.sql.
+ */
 static int
-opens_invitation(const char *ev, size_t len)
+invite_part(const char *ev, size_t len)
 {
-	return (len == 11 && memcmp(ev, "invite.left", 11) == 0) ||
-	    (len == 14 && memcmp(ev, "invite.refused", 14) == 0);
+	if ((len == 11 && memcmp(ev, "invite.left", 11) == 0) ||
+	    (len == 14 && memcmp(ev, "invite.refused", 14) == 0))
+		return 1;
+	return len == 10 && memcmp(ev, "lookup.hit", 10) == 0 ? 2 : 0;
 }
 
 static int
@@ -581,10 +587,8 @@ store_record(struct ingest *in)
 		p->v[18] = r->isnew;
 		p->null[18] = 0;
 	}
-	if (opens_invitation(r->s[RF_EVENT], r->slen[RF_EVENT])) {
-		p->v[19] = 1;
+	if ((p->v[19] = invite_part(r->s[RF_EVENT], r->slen[RF_EVENT])) != 0)
 		p->null[19] = 0;
-	}
 	p->extra = NULL;
 	if (r->extra != NULL && r->extralen <= sizeof(p->extrabuf)) {
 		memcpy(p->extrabuf, r->extra, r->extralen);

@@ -51,6 +51,11 @@ struct call {
 	const char *outcome;
 };
 
+/* A lookup.hit (who: its callee) or invite.left (who: its caller). */
+struct mark {
+	sqlite3_int64 who, run, t;
+};
+
 struct text {				/* strs id -> text, cached */
 	sqlite3_int64 id;		/* 0: free slot */
 	char *s;			/* NULL: no such text */
@@ -62,6 +67,9 @@ struct who {
 	sqlite3_int64 ev[E_N];		/* strs ids, 0 when never seen */
 	struct call *c;
 	size_t n, cap;
+	struct mark *hit, *left;	/* one callee's (loaded), sorted */
+	size_t nhit, nleft;
+	int loaded;			/* else probe per attempt */
 	struct text *texts;
 	size_t ntext, textcap;		/* textcap: a power of 2 */
 	sqlite3_stmt *str, *node, *probe, *local;
@@ -81,9 +89,16 @@ static const char ev_sql[] =
 	" rule, reason, (SELECT s FROM strs WHERE id = r.type) FROM rec r" \
 	" WHERE " cond " AND ev IN (?2, ?3, ?4, ?5, ?6)" \
 	" ORDER BY run, callee, caller, addr, port, t, seq"
-static const char gather_one_sql[] =
-	GATHER("callee = (SELECT id FROM strs WHERE s = ?1)");
+static const char gather_one_sql[] = GATHER("callee = ?1");
 static const char gather_all_sql[] = GATHER("callee IS NOT NULL");
+
+static const char user_sql[] = "SELECT id FROM strs WHERE s = ?1";
+
+/* One callee's lookups as caller, and the invitations left to it. */
+static const char hits_sql[] =
+	"SELECT callee, run, t FROM rec WHERE caller = ?1 AND invite = 2";
+static const char lefts_sql[] =
+	"SELECT caller, run, t FROM rec WHERE callee = ?1 AND ev = ?2";
 
 /* Is there a record of event ?6 in run ?5 from ?4 to ?1 in [?2, ?3]? */
 static const char probe_sql[] =
@@ -105,6 +120,8 @@ who_free(struct who *w)
 		free(w->texts[i].s);
 	free(w->texts);
 	free(w->c);
+	free(w->hit);
+	free(w->left);
 	free(w->node_s);
 	sqlite3_finalize(w->str);
 	sqlite3_finalize(w->node);
@@ -225,9 +242,9 @@ add_call(struct who *w, const struct call *a)
 	return 0;
 }
 
-/* Gather the attempts of one callee (user) or of all, in key order. */
+/* Gather the attempts of one callee (user, > 0) or of all, in key order. */
 static int
-gather(struct who *w, const char *user)
+gather(struct who *w, sqlite3_int64 user)
 {
 	sqlite3_stmt *q = NULL;
 	sqlite3_int64 key[5], t, ev;
@@ -237,11 +254,11 @@ gather(struct who *w, const char *user)
 	int rc, i;
 
 	memset(&a, 0, sizeof(a));
-	if (db_prepare(w->d, &q, user ? gather_one_sql : gather_all_sql,
+	if (db_prepare(w->d, &q, user > 0 ? gather_one_sql : gather_all_sql,
 	    w->err) == -1)
 		return -1;
-	if (user != NULL)
-		sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
+	if (user > 0)
+		sqlite3_bind_int64(q, 1, user);
 	for (i = E_RUNG; i <= E_DENIED; i++)
 		sqlite3_bind_int64(q, 2 + i, w->ev[i]);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -306,6 +323,96 @@ out:
 	return rc == -1 ? -1 : 0;
 }
 
+/* The strs id of a user name: 0 when no record names it, -1 on error. */
+static sqlite3_int64
+user_id(struct who *w, const char *name)
+{
+	sqlite3_stmt *q = NULL;
+	sqlite3_int64 id = 0;
+	int rc;
+
+	if (db_prepare(w->d, &q, user_sql, w->err) == -1)
+		return -1;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		id = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? id : sqlfail(w);
+}
+
+static int
+by_mark(const void *a, const void *b)
+{
+	const struct mark *x = a, *y = b;
+
+	if (x->who != y->who)
+		return x->who < y->who ? -1 : 1;
+	if (x->run != y->run)
+		return x->run < y->run ? -1 : 1;
+	return (x->t > y->t) - (x->t < y->t);
+}
+
+/* The rows of sql (who, run, t) for ?1 = user, ?2 = ev, sorted. */
+static int
+marks(struct who *w, const char *sql, sqlite3_int64 user, sqlite3_int64 ev,
+    struct mark **out, size_t *n)
+{
+	sqlite3_stmt *q = NULL;
+	struct mark *m = NULL, *nm;
+	size_t cap = 0;
+	int rc;
+
+	*n = 0;
+	if (db_prepare(w->d, &q, sql, w->err) == -1)
+		return -1;
+	sqlite3_bind_int64(q, 1, user);
+	if (sqlite3_bind_parameter_count(q) >= 2)
+		sqlite3_bind_int64(q, 2, ev);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((nm = reallocarray(m, cap, sizeof(*m))) == NULL) {
+				rc = oom(w);
+				break;
+			}
+			m = nm;
+		}
+		m[*n].who = col_id(q, 0);
+		m[*n].run = sqlite3_column_int64(q, 1);
+		m[*n].t = sqlite3_column_int64(q, 2);
+		(*n)++;
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE) {
+		free(m);
+		return rc == -1 ? -1 : sqlfail(w);
+	}
+	if (*n > 1)
+		qsort(m, *n, sizeof(*m), by_mark);
+	*out = m;
+	return 0;
+}
+
+/* A mark of who in the run within [lo, hi]? */
+static int
+marked(const struct mark *m, size_t n, sqlite3_int64 who, sqlite3_int64 run,
+    sqlite3_int64 lo, sqlite3_int64 hi)
+{
+	struct mark key = { who, run, lo };
+	size_t a = 0, b = n, mid;
+
+	if (who == 0)
+		return 0;		/* NULL never matches */
+	while (a < b) {			/* the first mark >= key */
+		mid = a + (b - a) / 2;
+		if (by_mark(&m[mid], &key) < 0)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	return a < n && m[a].who == who && m[a].run == run && m[a].t <= hi;
+}
+
 /* A record of event ev in the run from caller to callee in [lo, hi]? */
 static int
 probe(struct who *w, sqlite3_int64 callee, sqlite3_int64 caller,
@@ -337,8 +444,10 @@ outcome(struct who *w, struct call *c, double now_us)
 		c->outcome = c->nref > 0 ? "refused" : "denied";
 		return 0;
 	}
-	if ((r = probe(w, c->caller, c->callee, c->run, w->ev[E_HIT],
-	    c->t0 - 1000000, c->t1 + 120000000)) != 0) {
+	if ((r = w->loaded ? marked(w->hit, w->nhit, c->caller, c->run,
+	    c->t0 - 1000000, c->t1 + 120000000) : probe(w, c->caller,
+	    c->callee, c->run, w->ev[E_HIT], c->t0 - 1000000,
+	    c->t1 + 120000000)) != 0) {
 		c->outcome = "answered";
 		return r < 0 ? -1 : 0;
 	}
@@ -346,8 +455,10 @@ outcome(struct who *w, struct call *c, double now_us)
 		c->outcome = "ringing";
 		return 0;
 	}
-	if ((r = probe(w, c->callee, c->caller, c->run, w->ev[E_LEFT],
-	    c->t0 - 5000000, c->t1 + 5000000)) != 0) {
+	if ((r = w->loaded ? marked(w->left, w->nleft, c->caller, c->run,
+	    c->t0 - 5000000, c->t1 + 5000000) : probe(w, c->callee,
+	    c->caller, c->run, w->ev[E_LEFT], c->t0 - 5000000,
+	    c->t1 + 5000000)) != 0) {
 		c->outcome = "missed";
 		return r < 0 ? -1 : 0;
 	}
@@ -639,6 +750,7 @@ db_who_called(struct db *d, const struct db_filter *f, db_row_fn *fn,
 	struct timespec ts;
 	sqlite3_stmt *st = NULL;
 	const char *name;
+	sqlite3_int64 user;
 	double now_us;
 	size_t i, k;
 	int many, rc = -1, j, began;
@@ -667,9 +779,19 @@ db_who_called(struct db *d, const struct db_filter *f, db_row_fn *fn,
 	rc = -1;
 	if (db_prepare(d, &w.str, str_sql, err) == -1 ||
 	    db_prepare(d, &w.node, node_sql, err) == -1 ||
-	    db_prepare(d, &w.probe, probe_sql, err) == -1 ||
-	    gather(&w, f->user) == -1)
+	    db_prepare(d, &w.probe, probe_sql, err) == -1)
 		goto out;
+	if (f->user == NULL) {
+		if (gather(&w, 0) == -1)
+			goto out;
+	} else if ((user = user_id(&w, f->user)) == -1)
+		goto out;
+	else if (user > 0 && (gather(&w, user) == -1 ||
+	    (w.n > 0 && (marks(&w, hits_sql, user, 0, &w.hit, &w.nhit) == -1 ||
+	    marks(&w, lefts_sql, user, w.ev[E_LEFT], &w.left,
+	    &w.nleft) == -1))))
+		goto out;
+	w.loaded = f->user != NULL;
 	/* The time filter, then the outcomes, then time order. */
 	(void)clock_gettime(CLOCK_REALTIME, &ts);
 	now_us = (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;

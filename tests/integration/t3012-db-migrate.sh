@@ -1,9 +1,9 @@
 #!/bin/bash
 # A database of schema version 1 (records as JSON text, lifecycle tables
-# kept by triggers) is migrated to version 3 on first write access: every
+# kept by triggers) is migrated to version 4 on first write access: every
 # record kept, the queries answer as before, ingest goes on where it was.
-# A version 2 database whose large ingest was killed (no caller index)
-# is migrated too.
+# A version 2 database whose large ingest was killed (no secondary
+# indexes) is migrated too.
 . "$(dirname "$0")/lib-db.sh"
 plan 10
 J=$T/journal D=$T/talkd.db
@@ -24,8 +24,8 @@ size=$(stat -c %s "$J")
 is "a version 1 database with the fixture's 24 records" "$(sql "$D" 'PRAGMA user_version; SELECT count(*) FROM events; SELECT count(*) FROM announcements' | paste -sd,)" "1,24,7"
 tc() { "$TALKCTL" "$@" --db "$D" --journal "$J"; }
 ok "ingest migrates it" tc ingest
-is "version 3" "$(sql "$D" 'PRAGMA user_version')" 3
-is "the records that open an invitation are marked" "$(sql "$D" 'SELECT count(*) FROM rec WHERE invite = 1')" 4
+is "version 4" "$(sql "$D" 'PRAGMA user_version')" 4
+is "the invitations (1) and their lookups (2) are marked" "$(sql "$D" 'SELECT group_concat(invite || ":" || n, " ") FROM (SELECT invite, count(*) AS n FROM rec WHERE invite IS NOT NULL GROUP BY invite)')" "1:4 2:1"
 is "every record, as the journal has it" "$(tc audit --json)" "$(cat "$J")"
 is "who-called answers as before" "$(tc who-called sif --json | python3 -c 'import json,sys; print(" ".join(json.loads(l)["outcome"] for l in sys.stdin))')" "answered missed rung refused denied rung"
 printf '%s\n' '{"v":1,"run":"00000000000000a1","seq":25,"ts":"2026-11-23T06:50:00.000000Z","event":"daemon.start"}' >>"$J"
@@ -37,5 +37,5 @@ V2=$T/v2.db
 "$TALKCTL" ingest --journal "$J" --db "$V2" >/dev/null
 sql "$V2" "DROP INDEX rec_caller; DROP INDEX rec_callee; ALTER TABLE rec DROP COLUMN invite; PRAGMA user_version = 2;"
 ok "a version 2 database without its indexes is migrated" "$TALKCTL" who-called sif --db "$V2" --journal "$J"
-is "... to version 3, invitations marked, both indexes built" "$(sql "$V2" "PRAGMA user_version; SELECT count(*) FROM rec WHERE invite = 1; SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE name LIKE 'rec_c%' ORDER BY name)" | paste -sd' ')" "3 4 rec_callee,rec_caller"
+is "... to version 4, invitations marked, both indexes built" "$(sql "$V2" "PRAGMA user_version; SELECT count(*) FROM rec WHERE invite IS NOT NULL; SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE name LIKE 'rec_c%' ORDER BY name)" | paste -sd' ')" "4 5 rec_callee,rec_caller"
 finish

@@ -672,6 +672,90 @@ test_who_called_outcomes(void **state)
 }
 
 /* A ring less than two minutes old and not over is still ringing. */
+/* EXPLAIN QUERY PLAN of sql, its lines joined by ';'. */
+static const char *
+plan_of(struct db *d, const char *sql, char *plan, size_t size)
+{
+	char *ex = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sql);
+	sqlite3_stmt *st;
+	size_t n = 0;
+
+	assert_non_null(ex);
+	assert_int_equal(sqlite3_prepare_v2(db_sqlite(d), ex, -1, &st, NULL),
+	    SQLITE_OK);
+	plan[0] = '\0';
+	while (sqlite3_step(st) == SQLITE_ROW && n < size)
+		n += (size_t)snprintf(plan + n, size - n, "%s;",
+		    (const char *)sqlite3_column_text(st, 3));
+	sqlite3_finalize(st);
+	sqlite3_free(ex);
+	return plan;
+}
+
+/* Every distinct SELECT a connection prepares, for their plans. */
+struct sqls {
+	char sql[16][1024];
+	int n;
+};
+
+static int
+each_select(unsigned type, void *arg, void *stmt, void *x)
+{
+	struct sqls *q = arg;
+	const char *sql = sqlite3_sql(stmt);
+	int i;
+
+	(void)type;
+	(void)x;
+	if (sql == NULL || strncmp(sql, "SELECT", 6) != 0)
+		return 0;
+	for (i = 0; i < q->n; i++)
+		if (strcmp(q->sql[i], sql) == 0)
+			return 0;
+	if (q->n < 16)
+		snprintf(q->sql[q->n++], sizeof(q->sql[0]), "%s", sql);
+	return 0;
+}
+
+/*
+ * who-called for one callee reads its records through rec_callee and
+ * decides answered and missed from the two indexes alone: the callee's
+ * lookups (rec_caller) and the invitations left to it (rec_callee), no
+ * table row and no scan.
+ */
+static void
+test_who_called_reads_indexes(void **state)
+{
+	struct fx *f = *state;
+	struct db_filter flt = { .user = "sif" };
+	struct rows *r = calloc(1, sizeof(*r));
+	struct sqls *q = calloc(1, sizeof(*q));
+	char plan[4096];
+	int i, covering = 0;
+	struct db_err e;
+
+	assert_non_null(r);
+	assert_non_null(q);
+	loaded(f);
+	sqlite3_trace_v2(db_sqlite(f->d), SQLITE_TRACE_STMT, each_select, q);
+	assert_int_equal(db_who_called(f->d, &flt, on_row, r, &e), 0);
+	sqlite3_trace_v2(db_sqlite(f->d), 0, NULL, NULL);
+	assert_int_equal(r->n, 6);
+	for (i = 0; i < q->n; i++) {
+		if (strstr(q->sql[i], "FROM rec") == NULL)
+			continue;
+		plan_of(f->d, q->sql[i], plan, sizeof(plan));
+		assert_null(strstr(plan, "SCAN r"));	/* rec, r */
+		covering += strstr(plan, "COVERING INDEX rec_caller (caller=? AND"
+		    " invite=?)") != NULL;
+		covering += strstr(plan, "COVERING INDEX rec_callee (callee=?)")
+		    != NULL;
+	}
+	assert_int_equal(covering, 2);
+	free(q);
+	free(r);
+}
+
 static void
 test_who_called_ringing(void **state)
 {
@@ -773,14 +857,15 @@ last_with(unsigned type, void *arg, void *stmt, void *x)
 	(void)type;
 	(void)x;
 	if (sql != NULL && strncmp(sql, "WITH", 4) == 0)
-		snprintf(arg, 8192, "EXPLAIN QUERY PLAN %s", sql);
+		snprintf(arg, 8192, "%s", sql);
 	return 0;
 }
 
 /*
- * rec.invite marks exactly the records that open an invitation, and the
- * caller index holds only those: history still looks a caller up through
- * it (not through a scan of the index or of rec).
+ * rec.invite marks exactly the records that open an invitation (1) or
+ * find one (2, lookup.hit), and the caller index holds only those:
+ * history still looks a caller up through it (not through a scan of the
+ * index or of rec), and who-called's lookups of a callee come from it.
  */
 static void
 test_invite_flag_and_caller_index(void **state)
@@ -790,34 +875,28 @@ test_invite_flag_and_caller_index(void **state)
 	struct rows *r = calloc(1, sizeof(*r));
 	static char sql[8192];
 	char plan[4096];
-	sqlite3_stmt *st;
 	struct db_err e;
-	size_t n = 0;
 
 	assert_non_null(r);
 	loaded(f);
 	assert_int_equal(q1(f->d, "SELECT count(*) FROM rec WHERE invite = 1"),
 	    4);
+	assert_int_equal(q1(f->d, "SELECT count(*) FROM rec WHERE invite = 2"),
+	    1);
 	assert_int_equal(q1(f->d, "SELECT count(*) FROM rec r JOIN strs e ON"
-	    " e.id = r.ev WHERE (r.invite IS 1) IS NOT (e.s IN ('invite.left',"
-	    " 'invite.refused')) OR r.invite IS NOT NULL AND r.invite IS NOT 1"),
-	    0);
+	    " e.id = r.ev WHERE r.invite IS NOT CASE WHEN e.s IN"
+	    " ('invite.left', 'invite.refused') THEN 1 WHEN e.s = 'lookup.hit'"
+	    " THEN 2 END"), 0);
 	assert_non_null(strstr(qt(f->d, "SELECT sql FROM sqlite_master WHERE"
-	    " name = 'rec_caller'", plan, sizeof(plan)), "WHERE invite = 1"));
+	    " name = 'rec_caller'", plan, sizeof(plan)),
+	    "WHERE invite IS NOT NULL"));
 	sqlite3_trace_v2(db_sqlite(f->d), SQLITE_TRACE_STMT, last_with, sql);
 	assert_int_equal(db_history(f->d, &flt, on_row, r, &e), 0);
 	sqlite3_trace_v2(db_sqlite(f->d), 0, NULL, NULL);
 	assert_int_equal(r->n, 2);
-	assert_int_equal(sqlite3_prepare_v2(db_sqlite(f->d), sql, -1, &st,
-	    NULL), SQLITE_OK);
-	plan[0] = '\0';
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		n += (size_t)snprintf(plan + n, sizeof(plan) - n, "%s\n",
-		    (const char *)sqlite3_column_text(st, 3));
-		assert_true(n < sizeof(plan));
-	}
-	sqlite3_finalize(st);
-	assert_non_null(strstr(plan, "SEARCH r USING INDEX rec_caller (caller=?)"));
+	plan_of(f->d, sql, plan, sizeof(plan));
+	assert_non_null(strstr(plan, "SEARCH r USING INDEX rec_caller"
+	    " (caller=? AND invite=?)"));
 	assert_null(strstr(plan, "SCAN r"));
 	free(r);
 }
@@ -1122,6 +1201,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_invite_flag_and_caller_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_open_is_light,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_who_called_reads_indexes,
 		    setup, teardown),
 		cmocka_unit_test(test_record_parser_scan),
 		cmocka_unit_test(test_parse_time),
