@@ -347,11 +347,17 @@ put_cell(const char *s, size_t width, int last)
 {
 	size_t w = tc_esc_width(s);
 
+	static const char blanks[] = "                                ";
+	size_t pad = (width > w ? width - w : 0) + 2;
+
 	tc_fput_esc(stdout, s);
-	if (last)
+	if (last) {
 		putchar('\n');
-	else
-		printf("%*s  ", (int)(width > w ? width - w : 0), "");
+		return;
+	}
+	for (; pad > sizeof(blanks) - 1; pad -= sizeof(blanks) - 1)
+		fwrite(blanks, 1, sizeof(blanks) - 1, stdout);
+	fwrite(blanks, 1, pad, stdout);
 }
 
 static void

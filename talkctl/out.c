@@ -40,15 +40,26 @@ esc_byte(unsigned char c, char *out)
 	return 4;
 }
 
+/* Shown as it is: printable ASCII but the backslash. */
+#define PLAIN(c)	((c) >= 0x20 && (c) < 0x7f && (c) != '\\')
+
 void
 tc_fput_esc_n(FILE *f, const char *s, size_t n)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	char e[5];
-	size_t i;
+	size_t i, run;
 
-	for (i = 0; i < n; i++) {
-		esc_byte((unsigned char)s[i], e);
+	for (i = 0; i < n; i += run) {
+		for (run = 0; i + run < n && PLAIN(p[i + run]); run++)
+			;
+		if (run > 0) {		/* a run of plain bytes at once */
+			fwrite(p + i, 1, run, f);
+			continue;
+		}
+		esc_byte(p[i], e);
 		fputs(e, f);
+		run = 1;
 	}
 }
 
@@ -63,11 +74,12 @@ tc_fput_esc(FILE *f, const char *s)
 size_t
 tc_esc_width(const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	char e[5];
 	size_t w = 0;
 
-	for (; *s != '\0'; s++)
-		w += esc_byte((unsigned char)*s, e);
+	for (; *p != '\0'; p++)
+		w += PLAIN(*p) ? 1 : esc_byte(*p, e);
 	return w;
 }
 
