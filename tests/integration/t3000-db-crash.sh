@@ -4,7 +4,7 @@
 # moments again and again, two ingests racing, then a final ingest: every
 # record is stored once, none lost, none twice, and the derived tables agree.
 . "$(dirname "$0")/lib-db.sh"
-plan 15
+plan 16
 J=$T/journal D=$T/talkd.db
 gen_journal "$J" 00000000000000c1 1 20000
 # How long a whole ingest takes here (sanitizers make it slower): the kills
@@ -89,5 +89,6 @@ echo "# $kills of 5 large ingests killed"
 ok "the final large ingest" "$TALKCTL" ingest --journal "$T/big" --db "$T/big.db"
 is "every record of the backlog once" "$(sql "$T/big.db" 'SELECT count(*), count(DISTINCT seq), min(seq), max(seq) FROM rec')" "110000|110000|1|110000"
 is "the secondary indexes are there" "$(sql "$T/big.db" "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'rec_%' ORDER BY name)")" "rec_callee,rec_caller,rec_run_seq"
+is "... and sound (built through the sorter's file buffer)" "$(sql "$T/big.db" 'PRAGMA integrity_check')" ok
 like "... the caller index only for the records of an invitation's life" "$(sql "$T/big.db" "SELECT sql FROM sqlite_master WHERE name = 'rec_caller'")" "WHERE invite IS NOT NULL\$"
 finish

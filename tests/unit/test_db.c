@@ -242,6 +242,31 @@ test_reopen_is_noop(void **state)
  * the journal, it neither waits for another writer's lock nor prepares
  * the statements that store records.
  */
+/*
+ * db_index builds missing secondary indexes (a killed large ingest) with
+ * the sorter on its file buffer, and leaves the connection's temporary
+ * tables in memory as db_open set them.
+ */
+static void
+test_index_rebuild(void **state)
+{
+	struct fx *f = *state;
+	struct db_err e;
+
+	loaded(f);
+	assert_int_equal(sqlite3_exec(db_sqlite(f->d), db_rec_noindexes_sql,
+	    NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(db_index(f->d, &e), 0);
+	assert_int_equal(q1(f->d, "SELECT count(*) FROM sqlite_master WHERE"
+	    " name IN ('rec_callee', 'rec_caller')"), 2);
+	assert_int_equal(q1(f->d, "PRAGMA temp_store"), 2);
+	assert_int_equal(q1(f->d, "SELECT count(*) FROM rec INDEXED BY"
+	    " rec_caller WHERE caller IS NOT NULL AND invite IS NOT NULL"), 5);
+	assert_int_equal(q1(f->d, "SELECT count(*) FROM rec INDEXED BY"
+	    " rec_callee WHERE callee IS NOT NULL"), q1(f->d, "SELECT count(*)"
+	    " FROM rec WHERE callee IS NOT NULL"));
+}
+
 static void
 test_query_open_is_light(void **state)
 {
@@ -1202,6 +1227,8 @@ main(void)
 		    test_invite_flag_and_caller_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_open_is_light,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_rebuild, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_who_called_reads_indexes,
 		    setup, teardown),
 		cmocka_unit_test(test_record_parser_scan),
