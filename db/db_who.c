@@ -86,7 +86,7 @@ static const char ev_sql[] =
 /* The attempt key, then time: the order attempts are gathered in. */
 #define GATHER(cond) \
 	"SELECT rid, run, t, ev, caller, callee, addr, port, tty, id, answer," \
-	" rule, reason, (SELECT s FROM strs WHERE id = r.type) FROM rec r" \
+	" rule, reason, type FROM rec r" \
 	" WHERE " cond " AND ev IN (?2, ?3, ?4, ?5, ?6)" \
 	" ORDER BY run, callee, caller, addr, port, t, seq"
 static const char gather_one_sql[] = GATHER("callee = ?1");
@@ -251,7 +251,7 @@ gather(struct who *w, sqlite3_int64 user)
 	struct call a;
 	const char *type;
 	size_t tl;
-	int rc, i;
+	int rc, i, failed = 0;
 
 	memset(&a, 0, sizeof(a));
 	if (db_prepare(w->d, &q, user > 0 ? gather_one_sql : gather_all_sql,
@@ -303,7 +303,9 @@ gather(struct who *w, sqlite3_int64 user)
 			a.dans = max_id(a.dans, col_id(q, 10));
 			a.rule = max_id(a.rule, col_id(q, 11));
 			a.dreason = max_id(a.dreason, col_id(q, 12));
-			type = (const char *)sqlite3_column_text(q, 13);
+			type = text(w, col_id(q, 13), &failed);
+			if (failed)
+				break;
 			tl = strlen(a.types);
 			/* The request types denied, each once, in order. */
 			if (type != NULL && !has_word(a.types, type)) {
@@ -314,7 +316,9 @@ gather(struct who *w, sqlite3_int64 user)
 			}
 		}
 	}
-	if (rc != SQLITE_DONE)
+	if (failed)
+		rc = -1;
+	else if (rc != SQLITE_DONE)
 		rc = sqlfail(w);
 	else
 		rc = add_call(w, &a);
@@ -778,11 +782,11 @@ db_who_called(struct db *d, const struct db_filter *f, db_row_fn *fn,
 	}
 	rc = -1;
 	if (db_prepare(d, &w.str, str_sql, err) == -1 ||
-	    db_prepare(d, &w.node, node_sql, err) == -1 ||
-	    db_prepare(d, &w.probe, probe_sql, err) == -1)
+	    db_prepare(d, &w.node, node_sql, err) == -1)
 		goto out;
 	if (f->user == NULL) {
-		if (gather(&w, 0) == -1)
+		if (db_prepare(d, &w.probe, probe_sql, err) == -1 ||
+		    gather(&w, 0) == -1)
 			goto out;
 	} else if ((user = user_id(&w, f->user)) == -1)
 		goto out;
