@@ -3,7 +3,7 @@
 # (tests/data/db/journal.fixture): human tables, --json checked with
 # python3, time filters, ingest-before-query, usage errors.
 . "$(dirname "$0")/lib-db.sh"
-plan 34
+plan 35
 J=$T/journal D=$T/talkd.db
 cp "$SRC/tests/data/db/journal.fixture" "$J"
 tc() { "$TALKCTL" "$@" --db "$D" --journal "$J"; }
@@ -50,6 +50,14 @@ is "audit: a header and a row per record" "$(tc audit | wc -l)" 25
 printf '%s\n' '{"v":1,"run":"00000000000000a1","seq":25,"ts":"2026-11-23T06:38:00Z","event":"announce.refused","caller":"tyr","callee":"sif","src":"127.0.0.1:1","answer":"PERMISSION_DENIED"}' >>"$J"
 like "who-called picks up a new record" "$(tc who-called sif | tail -1)" "tyr .* refused +mesg n$"
 is "an unreadable journal is skipped silently" "$("$TALKCTL" who-called sif --db "$D" --journal "$T/none" 2>&1 | wc -l)" 8
+
+# Root naming the user needs no passwd lookup before the query.
+if [ "$(id -u)" -eq 0 ] && command -v strace >/dev/null; then
+	strace -f -e trace=openat,connect -o "$T/strace" "$TALKCTL" who-called sif --db "$D" --journal "$J" >/dev/null
+	is "root's who-called USER reads no passwd entry" "$(grep -cE 'passwd|nscd' "$T/strace")" 0
+else
+	_result 0 "root's who-called USER reads no passwd entry # SKIP not root, or no strace"
+fi
 
 tc who-called sif --bogus >/dev/null 2>&1; is "unknown option: exit 2" "$?" 2
 tc who-called a b >/dev/null 2>&1; is "two users: exit 2" "$?" 2
