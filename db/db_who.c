@@ -15,11 +15,14 @@
  *   rung      else (the invitation is on the caller's host);
  * and refused when it was refused, denied otherwise (an ACL rule).
  *
- * One pass over the callee's records (rec_callee) gathers the attempts,
- * an index probe or two per attempt in the time window finds its outcome,
- * and the rows are written here as strftime() and json_object() would
- * write them: a query on a million records costs a few milliseconds,
- * most of them reading the callee's records.
+ * One pass over the callee's records (rec_callee, then sorted here)
+ * gathers the attempts.  For one callee, its lookups as caller
+ * (rec_caller) and the invitations left to it (rec_callee) are read once
+ * from the indexes alone and matched in memory; for all callees an index
+ * probe or two per attempt finds the outcome.  The rows are written here
+ * as strftime() and json_object() would write them, in one read
+ * transaction: a query on a million records costs a few milliseconds,
+ * most of them reading the callee's records and the texts they show.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,12 +86,11 @@ static const char ev_sql[] =
 	" 'announce.duplicate', 'announce.refused', 'request.denied',"
 	" 'lookup.hit', 'invite.left')";
 
-/* The attempt key, then time: the order attempts are gathered in. */
+/* The ANNOUNCE-side records of one callee, or of all (gather() sorts). */
 #define GATHER(cond) \
 	"SELECT rid, run, t, ev, caller, callee, addr, port, tty, id, answer," \
-	" rule, reason, type FROM rec r" \
-	" WHERE " cond " AND ev IN (?2, ?3, ?4, ?5, ?6)" \
-	" ORDER BY run, callee, caller, addr, port, t, seq"
+	" rule, reason, type, seq FROM rec r" \
+	" WHERE " cond " AND ev IN (?2, ?3, ?4, ?5, ?6)"
 static const char gather_one_sql[] = GATHER("callee = ?1");
 static const char gather_all_sql[] = GATHER("callee IS NOT NULL");
 
@@ -242,16 +244,98 @@ add_call(struct who *w, const struct call *a)
 	return 0;
 }
 
-/* Gather the attempts of one callee (user, > 0) or of all, in key order. */
+/* One ANNOUNCE-side record; text columns are strs ids, 0 for NULL. */
+struct arec {
+	sqlite3_int64 run, callee, caller, addr, port, t, seq;	/* the key */
+	sqlite3_int64 rid, ev, tty, id, answer, rule, reason, type;
+};
+
+/* The attempt key, then time: NULL (0, port -1) first, as in SQL. */
+#define CMP(f)	if (x->f != y->f) return x->f < y->f ? -1 : 1
+
+static int
+by_key(const void *a, const void *b)
+{
+	const struct arec *x = a, *y = b;
+
+	CMP(run);
+	CMP(callee);
+	CMP(caller);
+	CMP(addr);
+	CMP(port);
+	CMP(t);
+	CMP(seq);
+	return 0;
+}
+
+/* Fold record r into attempt a; 0, or -1 (no memory, SQL error). */
+static int
+fold(struct who *w, struct call *a, const struct arec *r)
+{
+	const char *type;
+	int failed = 0, i;
+	size_t tl;
+
+	if (a->rid == 0 || r->run != a->run || r->callee != a->callee ||
+	    r->caller != a->caller || r->addr != a->addr ||
+	    r->port != a->port || r->t - a->t1 > CALL_GAP) {
+		if (add_call(w, a) == -1)
+			return -1;
+		memset(a, 0, sizeof(*a));
+		a->run = r->run;
+		a->callee = r->callee;
+		a->caller = r->caller;
+		a->addr = r->addr;
+		a->port = r->port;
+		a->rid = r->rid;
+		a->t0 = r->t;
+		a->id = -1;
+	}
+	if (r->rid < a->rid)
+		a->rid = r->rid;
+	a->t1 = r->t;
+	a->tty = max_id(a->tty, r->tty);
+	if (r->id > a->id)
+		a->id = r->id;
+	if (r->ev == w->ev[E_RUNG] || r->ev == w->ev[E_RERUNG]) {
+		a->rings++;
+		a->rans = max_id(a->rans, r->answer);
+	} else if (r->ev == w->ev[E_REFUSED]) {
+		a->nref++;
+		a->fans = max_id(a->fans, r->answer);
+		a->freason = max_id(a->freason, r->reason);
+	} else if (r->ev == w->ev[E_DENIED]) {
+		a->dans = max_id(a->dans, r->answer);
+		a->rule = max_id(a->rule, r->rule);
+		a->dreason = max_id(a->dreason, r->reason);
+		type = text(w, r->type, &failed);
+		if (failed)
+			return -1;
+		tl = strlen(a->types);
+		/* The request types denied, each once, in order. */
+		if (type != NULL && !has_word(a->types, type)) {
+			i = snprintf(a->types + tl, sizeof(a->types) - tl,
+			    "%s%s", tl ? "," : "", type);
+			if (i < 0 || (size_t)i >= sizeof(a->types) - tl)
+				a->types[tl] = '\0';
+		}
+	}
+	return 0;
+}
+
+/*
+ * Gather the attempts of one callee (user, > 0) or of all: the records
+ * in index order, sorted here by attempt key and time (cheaper than an
+ * ORDER BY), then folded.
+ */
 static int
 gather(struct who *w, sqlite3_int64 user)
 {
 	sqlite3_stmt *q = NULL;
-	sqlite3_int64 key[5], t, ev;
+	struct arec *r = NULL, *nr;
 	struct call a;
-	const char *type;
-	size_t tl;
-	int rc, i, failed = 0;
+	size_t n = 0, cap = 0, i;
+	int rc;
 
 	memset(&a, 0, sizeof(a));
 	if (db_prepare(w->d, &q, user > 0 ? gather_one_sql : gather_all_sql,
@@ -260,71 +344,49 @@ gather(struct who *w, sqlite3_int64 user)
 	if (user > 0)
 		sqlite3_bind_int64(q, 1, user);
 	for (i = E_RUNG; i <= E_DENIED; i++)
-		sqlite3_bind_int64(q, 2 + i, w->ev[i]);
+		sqlite3_bind_int64(q, 2 + (int)i, w->ev[i]);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		key[0] = col_id(q, 1);
-		key[1] = col_id(q, 5);
-		key[2] = col_id(q, 4);
-		key[3] = col_id(q, 6);
-		key[4] = sqlite3_column_type(q, 7) == SQLITE_NULL ? -1 :
-		    sqlite3_column_int64(q, 7);
-		t = sqlite3_column_int64(q, 2);
-		if (a.rid == 0 || key[0] != a.run || key[1] != a.callee ||
-		    key[2] != a.caller || key[3] != a.addr ||
-		    key[4] != a.port || t - a.t1 > CALL_GAP) {
-			if (add_call(w, &a) == -1)
-				goto out;
-			memset(&a, 0, sizeof(a));
-			a.run = key[0];
-			a.callee = key[1];
-			a.caller = key[2];
-			a.addr = key[3];
-			a.port = key[4];
-			a.rid = sqlite3_column_int64(q, 0);
-			a.t0 = t;
-			a.id = -1;
-		}
-		if (sqlite3_column_int64(q, 0) < a.rid)
-			a.rid = sqlite3_column_int64(q, 0);
-		a.t1 = t;
-		a.tty = max_id(a.tty, col_id(q, 8));
-		if (sqlite3_column_type(q, 9) != SQLITE_NULL &&
-		    sqlite3_column_int64(q, 9) > a.id)
-			a.id = sqlite3_column_int64(q, 9);
-		ev = sqlite3_column_int64(q, 3);
-		if (ev == w->ev[E_RUNG] || ev == w->ev[E_RERUNG]) {
-			a.rings++;
-			a.rans = max_id(a.rans, col_id(q, 10));
-		} else if (ev == w->ev[E_REFUSED]) {
-			a.nref++;
-			a.fans = max_id(a.fans, col_id(q, 10));
-			a.freason = max_id(a.freason, col_id(q, 12));
-		} else if (ev == w->ev[E_DENIED]) {
-			a.dans = max_id(a.dans, col_id(q, 10));
-			a.rule = max_id(a.rule, col_id(q, 11));
-			a.dreason = max_id(a.dreason, col_id(q, 12));
-			type = text(w, col_id(q, 13), &failed);
-			if (failed)
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			if ((nr = reallocarray(r, cap, sizeof(*r))) == NULL) {
+				rc = oom(w);
 				break;
-			tl = strlen(a.types);
-			/* The request types denied, each once, in order. */
-			if (type != NULL && !has_word(a.types, type)) {
-				i = snprintf(a.types + tl, sizeof(a.types) - tl,
-				    "%s%s", tl ? "," : "", type);
-				if (i < 0 || (size_t)i >= sizeof(a.types) - tl)
-					a.types[tl] = '\0';
 			}
+			r = nr;
 		}
+		nr = &r[n++];
+		nr->rid = sqlite3_column_int64(q, 0);
+		nr->run = col_id(q, 1);
+		nr->t = sqlite3_column_int64(q, 2);
+		nr->ev = sqlite3_column_int64(q, 3);
+		nr->caller = col_id(q, 4);
+		nr->callee = col_id(q, 5);
+		nr->addr = col_id(q, 6);
+		nr->port = sqlite3_column_type(q, 7) == SQLITE_NULL ? -1 :
+		    sqlite3_column_int64(q, 7);
+		nr->tty = col_id(q, 8);
+		nr->id = sqlite3_column_type(q, 9) == SQLITE_NULL ? -1 :
+		    sqlite3_column_int64(q, 9);
+		nr->answer = col_id(q, 10);
+		nr->rule = col_id(q, 11);
+		nr->reason = col_id(q, 12);
+		nr->type = col_id(q, 13);
+		nr->seq = sqlite3_column_int64(q, 14);
 	}
-	if (failed)
-		rc = -1;
-	else if (rc != SQLITE_DONE)
-		rc = sqlfail(w);
-	else
-		rc = add_call(w, &a);
-out:
 	sqlite3_finalize(q);
-	return rc == -1 ? -1 : 0;
+	if (rc != SQLITE_DONE) {
+		free(r);
+		return rc == -1 ? -1 : sqlfail(w);
+	}
+	if (n > 1)
+		qsort(r, n, sizeof(*r), by_key);
+	for (i = 0; i < n; i++)
+		if (fold(w, &a, &r[i]) == -1) {
+			free(r);
+			return -1;
+		}
+	free(r);
+	return add_call(w, &a);
 }
 
 /* The strs id of a user name: 0 when no record names it, -1 on error. */
