@@ -11,8 +11,10 @@ B=${TALKD_BUILD:?run through make}
 N=${BENCH_DB_RECORDS:-1000000}
 W=$(mktemp -d /tmp/talkd-dbbench.XXXXXX)
 trap '[ -n "${BENCH_KEEP:-}" ] || rm -rf "$W"' EXIT
-export TZ=UTC
-now() { date +%s.%N; }
+export TZ=UTC LC_ALL=C	# LC_ALL: a dot in $EPOCHREALTIME
+# Times come from bash's own clock, $EPOCHREALTIME: a date(1) process, or
+# a $(...) subshell, around each run would add its own start-up (1-3 ms
+# here) to every timing, baseline included.
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
@@ -54,22 +56,22 @@ awk -v n="$N" 'BEGIN {
 jsize=$(stat -c %s "$W/journal")
 
 # Baselines: reading the file, and sqlite3 importing it as plain rows.
-t0=$(now); wc -l <"$W/journal" >/dev/null; t1=$(now)
+t0=$EPOCHREALTIME; wc -l <"$W/journal" >/dev/null; t1=$EPOCHREALTIME
 read_rate=$(awk -v n="$N" -v s="$(secs "$t0" "$t1")" 'BEGIN { printf "%d", n / s }')
-t0=$(now)
+t0=$EPOCHREALTIME
 {
 	printf 'PRAGMA journal_mode = WAL;\nPRAGMA synchronous = NORMAL;\n'
 	printf 'CREATE TABLE lines (raw TEXT);\n.mode ascii\n'
 	printf '.separator "\037" "\\n"\n'	# a unit separator: no such byte in the journal
 	printf '.import %s lines\n' "$W/journal"
 } | sqlite3 "$W/plain.db" >/dev/null
-t1=$(now)
+t1=$EPOCHREALTIME
 plain_rate=$(awk -v n="$N" -v s="$(secs "$t0" "$t1")" 'BEGIN { printf "%d", n / s }')
 plain_size=$(( $(stat -c %s "$W/plain.db") + $(stat -c %s "$W/plain.db-wal" 2>/dev/null || echo 0) ))
 
-t0=$(now)
+t0=$EPOCHREALTIME
 /usr/bin/time -o "$W/ingest.cpu" -f '%U %S' "$B/talkctl" ingest --journal "$W/journal" --db "$W/talkd.db" >"$W/ingest.out" || { cat "$W/ingest.out"; exit 1; }
-t1=$(now)
+t1=$EPOCHREALTIME
 ingest_s=$(secs "$t0" "$t1")
 rate=$(awk -v n="$N" -v s="$ingest_s" 'BEGIN { printf "%d", n / s }')
 cpu_rate=$(awk -v n="$N" '{ printf "%d", n / ($1 + $2) }' "$W/ingest.cpu")
@@ -79,7 +81,7 @@ dsize=$(( $(stat -c %s "$W/talkd.db") + $(stat -c %s "$W/talkd.db-wal" 2>/dev/nu
 # who-called for the busiest callee, and a trivial process as baseline.
 user=$(grep -o '"callee":"user[0-9]*"' "$W/journal" | sort | uniq -c | sort -rn | head -1 | sed 's/.*"callee":"\(user[0-9]*\)"/\1/')
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-timeit() { local i; for i in 1 2 3 4 5 6 7; do t0=$(now); "$@" >/dev/null 2>&1; t1=$(now); awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f\n", (b - a) * 1000 }'; done | median; }
+timeit() { local i; for i in 1 2 3 4 5 6 7; do t0=$EPOCHREALTIME; "$@" >/dev/null 2>&1; t1=$EPOCHREALTIME; awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f\n", (b - a) * 1000 }'; done | median; }
 rows=$("$B/talkctl" who-called "$user" --db "$W/talkd.db" --journal "$W/journal" | wc -l)
 who_ms=$(timeit "$B/talkctl" who-called "$user" --db "$W/talkd.db" --journal "$W/journal")
 true_ms=$(timeit /bin/true)
