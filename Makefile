@@ -244,7 +244,7 @@ $(FO)/gen/%.o: $(O)/gen/%.c
 	$(FUZZCC) $(FUZZ_FLAGS) -c $< -o $@
 $(O)/fuzz/%: tests/fuzz/%.c $(patsubst $(O)/obj/%,$(FO)/%,$(ACL_OBJ) $(TALKD_OBJ) $(DB_OBJ)) | deps-test
 	@mkdir -p $(@D)
-	$(FUZZCC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(DEP_CFLAGS) -o $@ $^ $(YAML_LIBS) $(PCRE_LIBS) $(SQLITE_LIBS) $(NETTLE_LIBS) -lutil
+	$(FUZZCC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(DEP_CFLAGS) -o $@ $(filter-out %.h,$^) $(YAML_LIBS) $(PCRE_LIBS) $(SQLITE_LIBS) $(NETTLE_LIBS) -lutil
 FUZZ_RUNS ?= 20000
 fuzz-smoke: $(FUZZ_BIN)
 	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); c=tests/fuzz/corpus/$$n; mkdir -p $$c; \
