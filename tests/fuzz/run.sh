@@ -44,8 +44,9 @@ for bin in "$@"; do
 		exit 1
 	fi
 	runs=$(stat number_of_executed_units "$log")
-	line=$(printf '%s: %s runs in %d s (%s/s); corpus %s: %d -> %d files, %d KB; grown corpus %d files' \
+	line=$(printf '%s: %s runs in %d s (%s/s, slowest input %s s); corpus %s: %d -> %d files, %d KB; grown corpus %d files' \
 	    "$n" "$runs" $((t1 - t0)) "$(stat average_exec_per_sec "$log")" \
+	    "$(stat slowest_unit_time_sec "$log")" \
 	    "$seed" "$had" "$(files "$seed")" "$(kbytes "$seed")" \
 	    "$(files "$grown")")
 	echo "fuzz: $line"
