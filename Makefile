@@ -244,7 +244,7 @@ $(FO)/gen/%.o: $(O)/gen/%.c
 	$(FUZZCC) $(FUZZ_FLAGS) -c $< -o $@
 $(O)/fuzz/%: tests/fuzz/%.c $(patsubst $(O)/obj/%,$(FO)/%,$(ACL_OBJ) $(TALKD_OBJ) $(DB_OBJ)) | deps-test
 	@mkdir -p $(@D)
-	$(FUZZCC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(DEP_CFLAGS) -o $@ $^ $(YAML_LIBS) $(PCRE_LIBS) $(SQLITE_LIBS) $(NETTLE_LIBS) -lutil
+	$(FUZZCC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(DEP_CFLAGS) -o $@ $(filter-out %.h,$^) $(YAML_LIBS) $(PCRE_LIBS) $(SQLITE_LIBS) $(NETTLE_LIBS) -lutil
 FUZZ_RUNS ?= 20000
 fuzz-smoke: $(FUZZ_BIN)
 	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); c=tests/fuzz/corpus/$$n; mkdir -p $$c; \
@@ -252,9 +252,15 @@ fuzz-smoke: $(FUZZ_BIN)
 	  mkdir -p $(O)/fuzz/$$n.new; \
 	  $$f -runs=$(FUZZ_RUNS) -max_len=4096 -timeout=10 -rss_limit_mb=2048 -artifact_prefix=$(O)/fuzz/$$n- $(O)/fuzz/$$n.new $$c >$(O)/fuzz/$$n.log 2>&1 || { tail -40 $(O)/fuzz/$$n.log; exit 1; }; \
 	  tail -1 $(O)/fuzz/$$n.log; done
+# make fuzz: tests/fuzz/run.sh, each target to FUZZ_EXECS executions (and
+# at most FUZZ_SECONDS each when set), then its new coverage merged into
+# tests/fuzz/corpus; FUZZ_TARGETS="fuzz_proto ..." runs some of them.
+FUZZ_EXECS   ?= 10000000
+FUZZ_SECONDS ?=
+FUZZ_TARGETS ?= $(notdir $(FUZZ_BIN))
 fuzz: $(FUZZ_BIN)
-	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p $(O)/fuzz/$$n.corpus; \
-	  $$f -max_total_time=$${FUZZ_SECONDS:-60} $(O)/fuzz/$$n.corpus tests/fuzz/corpus/$$n || exit 1; done
+	FUZZ_OUT=$(O)/fuzz FUZZ_EXECS=$(FUZZ_EXECS) FUZZ_SECONDS=$(FUZZ_SECONDS) \
+	  bash tests/fuzz/run.sh $(addprefix $(O)/fuzz/,$(FUZZ_TARGETS))
 
 # ---- lint ------------------------------------------------------------------------
 # Banned functions (curl), mandoc -Tlint on every man page, and cppcheck

@@ -188,13 +188,16 @@ peek(const struct bre *b, size_t pos, int caret_here, struct token *t)
 		}
 		break;
 	case '$':
-		if (pos + 1 != b->len) {
-			struct token nx;
-
-			peek(b, pos + 1, 0, &nx);
-			if (nx.type != T_ALT && nx.type != T_CLOSE)
-				break;
-		}
+		/*
+		 * An anchor at the end and before \| or \).  glibc reads the
+		 * next token to tell, which for a $ reads the one after it:
+		 * a run of n $ took n * n / 2 steps.  Those two tokens are
+		 * two bytes, so look at the bytes.
+		 */
+		if (pos + 1 != b->len && (pos + 2 >= b->len ||
+		    b->s[pos + 1] != '\\' ||
+		    (b->s[pos + 2] != '|' && b->s[pos + 2] != ')')))
+			break;
 		t->type = T_ANCHOR;
 		t->emit = "\\z";
 		break;

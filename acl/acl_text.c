@@ -154,10 +154,13 @@ struct ltok {
 	size_t off;			/* offset of the text in the line */
 };
 
-/* Split a line into tokens; on error fills *erroff and msg. */
+/*
+ * Split a line into at most max tokens (t has room for max); on error
+ * fills *erroff and msg.
+ */
 static int
-tokenize(const char *l, size_t n, struct ltok *t, size_t *nt, size_t *erroff,
-    char *msg, size_t msgsz)
+tokenize(const char *l, size_t n, struct ltok *t, size_t max, size_t *nt,
+    size_t *erroff, char *msg, size_t msgsz)
 {
 	size_t i = 0, s;
 	char q;
@@ -168,7 +171,7 @@ tokenize(const char *l, size_t n, struct ltok *t, size_t *nt, size_t *erroff,
 			i++;
 		if (i >= n)
 			return 0;
-		if (*nt == MAX_TOKENS) {
+		if (*nt == max) {
 			*erroff = i;
 			return msgf(msg, msgsz, "%s", "too many fields");
 		}
@@ -281,7 +284,7 @@ parse_line(struct acl *a, const char *l, size_t n, size_t lineno,
     struct acl_errs *es)
 {
 	struct ltok *t;
-	size_t i, nt = 0, off = 0;
+	size_t i, nt = 0, off = 0, max;
 	char msg[200];
 
 	while (n > 0 && (l[n - 1] == ' ' || l[n - 1] == '\t' ||
@@ -302,12 +305,14 @@ parse_line(struct acl *a, const char *l, size_t n, size_t lineno,
 		    "line longer than %u bytes", ACL_LINE_MAX);
 		return;
 	}
-	t = calloc(MAX_TOKENS, sizeof *t);
+	/* A field and the blank after it take two bytes at least. */
+	max = n / 2 + 1 < MAX_TOKENS ? n / 2 + 1 : MAX_TOKENS;
+	t = calloc(max, sizeof *t);
 	if (t == NULL) {
 		acl_errf(es, a->file, (unsigned)lineno, 1, "out of memory");
 		return;
 	}
-	if (tokenize(l, n, t, &nt, &off, msg, sizeof msg) < 0)
+	if (tokenize(l, n, t, max, &nt, &off, msg, sizeof msg) < 0)
 		acl_errf(es, a->file, (unsigned)lineno, acl_col(l, off), "%s",
 		    msg);
 	else

@@ -75,7 +75,8 @@ struct ingest {
 	int grow;			/* batch doubles up to DB_BATCH_MAX */
 	int shipped;			/* --from: syslog headers allowed */
 	sqlite3_stmt *insert, *reject, *getoff, *setoff, *str_get, *str_add,
-	    *run_get, *run_add, *run_set, *meta_get, *meta_set;
+	    *run_get, *run_add, *run_set, *meta_get, *meta_set, *begin,
+	    *commit, *data_version_get, *journal_get, *journal_add;
 	struct istr *strs;		/* open addressing, nstr_cap a power of 2 */
 	size_t nstr, nstr_cap;
 	struct irun *runs;
@@ -86,9 +87,9 @@ struct ingest {
 	size_t npend;
 	struct irun *pend_run;
 	int data_version;
-	struct db_rec rec;
 	int trust_set;			/* siblings must be trust_uid's or root's */
 	uid_t trust_uid;
+	struct db_rec rec;		/* last: ingest_init clears all but it */
 };
 
 static const char insert_sql[] =
@@ -151,6 +152,14 @@ static const char meta_get_sql[] =
 	" coalesce((SELECT max(rid) FROM rec), 0))";
 static const char meta_set_sql[] =
 	"INSERT OR REPLACE INTO meta (k, v) VALUES ('rid', ?1)";
+static const char journal_get_sql[] =
+	"SELECT id FROM journals WHERE dev = ?1 AND ino = ?2 AND head = ?3";
+/* INSERT OR IGNORE then SELECT: another ingest may have added it. */
+static const char journal_add_sql[] =
+	"INSERT OR IGNORE INTO journals (dev, ino, head, path, seen_as,"
+	" first_t, last_t) VALUES (?1, ?2, ?3, ?4, ?5,"
+	" (julianday('now') - 2440587.5) * 86400.0,"
+	" (julianday('now') - 2440587.5) * 86400.0)";
 
 static uint64_t
 hash(const char *s, size_t len)
@@ -326,19 +335,29 @@ oom:
 static int flush_pending(struct ingest *);
 static int ingest_prepare(struct ingest *);
 
+/* Run one of the statements without rows (BEGIN, COMMIT).  0 or -1. */
+static int
+run(struct ingest *in, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE)
+		db_sqlerr(in->d, in->err, what);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* Start a batch: the write lock, then fresh caches if anyone wrote. */
 static int
 batch_begin(struct ingest *in)
 {
-	sqlite3_stmt *st = NULL;
 	int v = -1;
 
-	if (db_exec(in->d, "BEGIN IMMEDIATE", in->err) == -1)
+	if (run(in, in->begin, "BEGIN IMMEDIATE") == -1)
 		return -1;
-	if (sqlite3_prepare_v2(in->d->h, "PRAGMA data_version", -1, &st,
-	    NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	if (sqlite3_step(in->data_version_get) == SQLITE_ROW)
+		v = sqlite3_column_int(in->data_version_get, 0);
+	sqlite3_reset(in->data_version_get);
 	if (v != in->data_version || v == -1)
 		forget_caches(in);
 	in->data_version = v;
@@ -867,7 +886,7 @@ ingest_fd(struct ingest *in, sqlite3_int64 jid, int fd, const char *name)
 			goto out;
 		}
 		if (batch_flush(in) == -1 ||
-		    db_exec(in->d, "COMMIT", in->err) == -1) {
+		    run(in, in->commit, "COMMIT") == -1) {
 			rollback(in);
 			goto out;
 		}
@@ -913,13 +932,10 @@ static sqlite3_int64
 find_journal(struct ingest *in, const struct stat *sb, const char *head,
     size_t hlen)
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st = in->journal_get;
 	sqlite3_int64 id = 0;
 	int rc;
 
-	if (db_prepare(in->d, &st, "SELECT id FROM journals WHERE dev = ?1"
-	    " AND ino = ?2 AND head = ?3", in->err) == -1)
-		return -1;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)sb->st_dev);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)sb->st_ino);
 	sqlite3_bind_text(st, 3, head, (int)hlen, SQLITE_STATIC);
@@ -930,7 +946,7 @@ find_journal(struct ingest *in, const struct stat *sb, const char *head,
 		db_sqlerr(in->d, in->err, "journals");
 		id = -1;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return id;
 }
 
@@ -938,26 +954,18 @@ static sqlite3_int64
 add_journal(struct ingest *in, const struct stat *sb, const char *head,
     size_t hlen, const char *key, const char *name)
 {
-	sqlite3_stmt *st = NULL;
-	sqlite3_int64 id = -1;
+	sqlite3_stmt *st = in->journal_add;
+	int rc;
 
-	/* INSERT OR IGNORE then SELECT: another ingest may have added it. */
-	if (db_prepare(in->d, &st, "INSERT OR IGNORE INTO journals (dev, ino,"
-	    " head, path, seen_as, first_t, last_t) VALUES (?1, ?2, ?3, ?4, ?5,"
-	    " (julianday('now') - 2440587.5) * 86400.0,"
-	    " (julianday('now') - 2440587.5) * 86400.0)", in->err) == -1)
-		return -1;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)sb->st_dev);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)sb->st_ino);
 	sqlite3_bind_text(st, 3, head, (int)hlen, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
 		db_sqlerr(in->d, in->err, "journals");
-	else
-		id = find_journal(in, sb, head, hlen);
-	sqlite3_finalize(st);
-	return id;
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? find_journal(in, sb, head, hlen) : -1;
 }
 
 /* Is the first line of an unknown rotated file a journal record? */
@@ -1242,7 +1250,7 @@ check_gaps(struct ingest *in)
 		r->missing = missing;
 		r->dirty = 1;
 	}
-	if (batch_flush(in) == -1 || db_exec(in->d, "COMMIT", in->err) == -1)
+	if (batch_flush(in) == -1 || run(in, in->commit, "COMMIT") == -1)
 		goto fail;
 	ret = 0;
 	goto out;
@@ -1274,8 +1282,13 @@ ingest_init(struct ingest *in, struct db *d, size_t batch,
 	in->batch = batch ? batch : DB_BATCH;
 	in->grow = batch == 0;
 	in->data_version = -1;
-	/* The one statement a query's ingest with nothing new needs; the
+	/* The statements a query's ingest with nothing new needs; the
 	 * others are prepared when there is something to store. */
+	if (db_cached(d, ST_JOURNAL_GET, journal_get_sql, &in->journal_get,
+	    err) == -1 ||
+	    db_cached(d, ST_JOURNAL_ADD, journal_add_sql, &in->journal_add,
+	    err) == -1)
+		return -1;
 	return db_cached(d, ST_GETOFF, getoff_sql, &in->getoff, err);
 }
 
@@ -1300,6 +1313,10 @@ ingest_prepare(struct ingest *in)
 	    db_cached(d, ST_RUN_SET, run_set_sql, &in->run_set, err) == -1 ||
 	    db_cached(d, ST_META_GET, meta_get_sql, &in->meta_get, err) == -1 ||
 	    db_cached(d, ST_META_SET, meta_set_sql, &in->meta_set, err) == -1 ||
+	    db_cached(d, ST_BEGIN, "BEGIN IMMEDIATE", &in->begin, err) == -1 ||
+	    db_cached(d, ST_COMMIT, "COMMIT", &in->commit, err) == -1 ||
+	    db_cached(d, ST_DATA_VERSION, "PRAGMA data_version",
+	    &in->data_version_get, err) == -1 ||
 	    db_cached(d, ST_INSERT, insert_sql, &in->insert, err) == -1)
 		return -1;
 	return 0;

@@ -5,33 +5,24 @@
  */
 #include <stddef.h>
 #include <stdint.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include "tests/fuzz/fuzz_acl_common.h"
+#include "tests/fuzz/fuzz_tmp.h"
 #include "acl/acl_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char path[64];
+static char path[PATH_MAX];
 
 static void
 load_file(const uint8_t *data, size_t size)
 {
 	struct acl *a = NULL;
 	struct acl_err e;
-	int fd;
 
-	if (path[0] == '\0') {
-		memcpy(path, "/tmp/fuzz_acl_cache.XXXXXX", 27);
-		fd = mkstemp(path);
-	} else
-		fd = open(path, O_WRONLY | O_TRUNC);
-	if (fd < 0)
-		abort();
-	if (size > 0 && write(fd, data, size) != (ssize_t)size)
-		abort();
-	close(fd);
+	if (path[0] == '\0')
+		fuzz_tmp_path("cache", path);
+	fuzz_tmp_write(path, data, size);
 	if (acl_cache_open(path, &a, &e) == 0) {
 		fuzz_exercise(a);
 		acl_free(a);

@@ -234,6 +234,41 @@ test_long_lines_not_split(void **state)
 	free(text);
 }
 
+/*
+ * Fields packed as tight as they go ("x x x", one byte and one blank
+ * each): 4096 of them are read, the 4097th is an error.
+ */
+static void
+test_field_limit(void **state)
+{
+	static const size_t ks[] = { 1, 2, 3, 4, 5, 4095, 4096, 4097 };
+	size_t j, k, n, i;
+	struct acl *a = NULL;
+	struct acl_err e;
+	char *text;
+
+	(void)state;
+	for (j = 0; j < sizeof ks / sizeof *ks; j++) {
+		k = ks[j];
+		n = 2 * k - 1;
+		text = malloc(n + 2);
+		assert_non_null(text);
+		for (i = 0; i < n; i++)
+			text[i] = i % 2 ? ' ' : 'x';
+		memcpy(text + n, "\n", 2);
+		assert_int_equal(parse(text, &a, &e), -1);
+		assert_null(a);
+		if (k <= 4096) {
+			assert_int_equal(e.col, 1);
+			assert_non_null(strstr(e.msg, "unknown action"));
+		} else {
+			assert_int_equal(e.col, n);
+			assert_non_null(strstr(e.msg, "too many fields"));
+		}
+		free(text);
+	}
+}
+
 static void
 test_net_exps(void **state)
 {
@@ -338,6 +373,7 @@ main(void)
 		cmocka_unit_test(test_all_errors_reported_up_to_20),
 		cmocka_unit_test(test_comments_blank_quotes_crlf),
 		cmocka_unit_test(test_long_lines_not_split),
+		cmocka_unit_test(test_field_limit),
 		cmocka_unit_test(test_net_exps),
 		cmocka_unit_test(test_net_matching_through_rules),
 		cmocka_unit_test(test_rule_refs),
