@@ -932,10 +932,14 @@ static sqlite3_int64
 find_journal(struct ingest *in, const struct stat *sb, const char *head,
     size_t hlen)
 {
-	sqlite3_stmt *st = in->journal_get;
+	sqlite3_stmt *st;
 	sqlite3_int64 id = 0;
 	int rc;
 
+	if (db_cached(in->d, ST_JOURNAL_GET, journal_get_sql,
+	    &in->journal_get, in->err) == -1)
+		return -1;
+	st = in->journal_get;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)sb->st_dev);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)sb->st_ino);
 	sqlite3_bind_text(st, 3, head, (int)hlen, SQLITE_STATIC);
@@ -954,9 +958,13 @@ static sqlite3_int64
 add_journal(struct ingest *in, const struct stat *sb, const char *head,
     size_t hlen, const char *key, const char *name)
 {
-	sqlite3_stmt *st = in->journal_add;
+	sqlite3_stmt *st;
 	int rc;
 
+	if (db_cached(in->d, ST_JOURNAL_ADD, journal_add_sql,
+	    &in->journal_add, in->err) == -1)
+		return -1;
+	st = in->journal_add;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)sb->st_dev);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)sb->st_ino);
 	sqlite3_bind_text(st, 3, head, (int)hlen, SQLITE_STATIC);
@@ -1282,13 +1290,9 @@ ingest_init(struct ingest *in, struct db *d, size_t batch,
 	in->batch = batch ? batch : DB_BATCH;
 	in->grow = batch == 0;
 	in->data_version = -1;
-	/* The statements a query's ingest with nothing new needs; the
-	 * others are prepared when there is something to store. */
-	if (db_cached(d, ST_JOURNAL_GET, journal_get_sql, &in->journal_get,
-	    err) == -1 ||
-	    db_cached(d, ST_JOURNAL_ADD, journal_add_sql, &in->journal_add,
-	    err) == -1)
-		return -1;
+	/* The one statement a query's ingest with nothing new needs besides
+	 * find_journal's; the others are prepared when there is something
+	 * to store. */
 	return db_cached(d, ST_GETOFF, getoff_sql, &in->getoff, err);
 }
 
