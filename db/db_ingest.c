@@ -85,7 +85,7 @@ struct ingest {
 	sqlite3_stmt *insert_multi;	/* MULTI records at once */
 	struct pending pend[MULTI];	/* records of pend_run not inserted yet */
 	size_t npend;
-	struct irun *pend_run;
+	size_t pend_run;		/* their run: an index, runs moves */
 	int data_version;
 	int trust_set;			/* siblings must be trust_uid's or root's */
 	uid_t trust_uid;
@@ -190,7 +190,7 @@ forget_caches(struct ingest *in)
 	in->runs = NULL;
 	in->nrun = in->nrun_cap = in->lastrun = 0;
 	in->npend = 0;
-	in->pend_run = NULL;
+	in->pend_run = 0;
 }
 
 static int
@@ -476,13 +476,14 @@ bind_pending(sqlite3_stmt *st, int off, const struct pending *p)
 static int
 flush_pending(struct ingest *in)
 {
-	struct irun *ru = in->pend_run;
+	struct irun *ru;
 	sqlite3_stmt *st;
 	size_t i, n = in->npend, stored = 0;
 	int rc;
 
 	if (n == 0)
 		return 0;
+	ru = &in->runs[in->pend_run];
 	in->npend = 0;
 	if (n == MULTI) {
 		st = in->insert_multi;
@@ -563,10 +564,11 @@ store_record(struct ingest *in)
 		in->stats->forgotten++;
 		return 0;
 	}
-	if ((ru != in->pend_run || in->npend == MULTI) &&
+	/* (find_run may have moved the runs, which pend_run indexes) */
+	if ((ru != &in->runs[in->pend_run] || in->npend == MULTI) &&
 	    flush_pending(in) == -1)
 		return -1;
-	in->pend_run = ru;
+	in->pend_run = (size_t)(ru - in->runs);
 	p = &in->pend[in->npend];
 	memset(p->null, 1, sizeof(p->null));
 	p->v[0] = in->rid + (sqlite3_int64)in->npend + 1;

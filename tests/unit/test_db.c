@@ -652,6 +652,43 @@ test_small_batches_and_new_inode(void **state)
 	assert_int_equal(r.n, 0);
 }
 
+/*
+ * Records of more runs than the run cache holds (8 at first) in one
+ * batch: each run's count and seq range reach the runs table.  The cache
+ * grew under the pending records of the run before, which were then
+ * counted in the array it had left (found by fuzz_db_ingest).
+ */
+static void
+test_many_runs_in_one_batch(void **state)
+{
+	struct fx *f = *state;
+	struct db_ingest_stats st;
+	struct rej r = { 0 };
+	char line[256], *text;
+	size_t used = 0;
+	int i, n;
+
+	open_db(f);
+	text = malloc(40 * sizeof(line));
+	assert_non_null(text);
+	for (i = 1; i <= 40; i++) {
+		n = snprintf(line, sizeof(line), "{\"v\":1,\"run\":\"%016x\","
+		    "\"seq\":%d,\"ts\":\"2026-11-23T06:%02d:00Z\",\"event\":"
+		    "\"daemon.start\"}\n", (i + 1) / 2, 2 - i % 2, i);
+		assert_true(n > 0 && (size_t)n < sizeof(line));
+		memcpy(text + used, line, (size_t)n + 1);
+		used += (size_t)n;
+	}
+	write_file(f->jpath, "w", text);
+	free(text);
+	ingest(f, &st, &r);
+	assert_int_equal(st.records, 40);
+	assert_int_equal(r.n, 0);
+	assert_int_equal(q1(f->d, "SELECT count(*) FROM runs"), 20);
+	assert_int_equal(q1(f->d, "SELECT count(*) FROM runs WHERE n = 2 AND"
+	    " min_seq = 1 AND max_seq = 2 AND missing = 0"), 20);
+}
+
 /* ---- queries ----------------------------------------------------------- */
 
 static void
@@ -1208,6 +1245,8 @@ main(void)
 		    test_corrupt_lines_skipped_and_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_first_line, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_many_runs_in_one_batch,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_small_batches_and_new_inode,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_who_called_outcomes, setup,
