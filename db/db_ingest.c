@@ -678,6 +678,7 @@ struct reader {
 	off_t pos;			/* file offset of buf[start] */
 	char *buf;
 	size_t start, len, cap;
+	size_t chunk;			/* bytes a read asks for; cap is 4 x */
 	int eof;
 };
 
@@ -686,12 +687,12 @@ reader_fill(struct reader *r)
 {
 	ssize_t n;
 
-	if (r->start + r->len + READ_CHUNK > r->cap) {
+	if (r->start + r->len + r->chunk > r->cap) {
 		memmove(r->buf, r->buf + r->start, r->len);
 		r->start = 0;
 	}
 	do
-		n = pread(r->fd, r->buf + r->start + r->len, READ_CHUNK,
+		n = pread(r->fd, r->buf + r->start + r->len, r->chunk,
 		    r->pos + (off_t)r->len);
 	while (n == -1 && errno == EINTR);
 	if (n == -1)
@@ -748,7 +749,7 @@ reader_line(struct reader *r, size_t *len, size_t *adv)
 		}
 		if (r->eof)
 			return 0;
-		if (r->cap - r->len < READ_CHUNK)
+		if (r->cap - r->len < r->chunk)
 			return reader_long(r, len, adv);
 		if (reader_fill(r) == -1)
 			return -1;
@@ -797,7 +798,17 @@ ingest_fd(struct ingest *in, sqlite3_int64 jid, int fd, const char *name)
 	sqlite3_reset(in->getoff);
 	if (ingest_prepare(in) == -1)
 		return -1;
-	r.cap = 4 * READ_CHUNK;
+	/*
+	 * Reads of READ_CHUNK, or of what is new rounded up to a page when
+	 * that is less: a query's ingest of a few new records allocates
+	 * and touches a few pages, not 256 KB.  (A file that grows
+	 * meanwhile is read on in those smaller chunks.)
+	 */
+	r.chunk = READ_CHUNK;
+	if (sb.st_size >= (off_t)off0 &&
+	    sb.st_size - (off_t)off0 < (off_t)READ_CHUNK)
+		r.chunk = ((size_t)(sb.st_size - (off_t)off0) | 4095) + 1;
+	r.cap = 4 * r.chunk;
 	if ((r.buf = malloc(r.cap)) == NULL) {
 		db_seterr(in->err, name, 0, 0, "out of memory");
 		return -1;
