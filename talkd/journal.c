@@ -47,7 +47,8 @@
 #define BACKLOG_MAX	256
 #define BATCH_MAX	128	/* records in one write(2) */
 #define RETRY_MS	1000	/* a rotation that could not open yet */
-#define FIELD_CAP	160	/* escaped bytes kept of a free-text field */
+#define FIELD_CAP	160	/* escaped bytes kept of a field */
+#define TEXT_CUT	40	/* of a free-text field when the record is long */
 
 struct journal {
 	char *path;
@@ -365,76 +366,21 @@ static const unsigned char plain_byte[256] = {
 	[0x5d ... 0x7e] = 1		/* ']' to '~', not '\\' (0x5c) */
 };
 
-static int
-plain(unsigned char c)
-{
-	return plain_byte[c];
-}
-
 /*
- * Append s as a JSON string body, escaped; stop before cap output bytes.
- * Runs of plain bytes, nearly all of a record, are copied at once.
+ * The encoder runs for every request, so it formats by hand, into a
+ * scratch buffer that the longest possible record fits (ENC_MAX), with
+ * no bound check per piece: every field is cut to FIELD_CAP escaped
+ * bytes, every number has at most 20 digits, the date at most 31
+ * bytes, the run name at most RUN_MAX.  Literal pieces have lengths the compiler knows, numbers
+ * come from a two-digit table, the date text is kept for the second.
+ * The record is then copied out if it fits the caller's buffer.
  */
-static size_t
-json_str(char *out, size_t room, const char *s, size_t cap)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0, run;
+#define RUN_MAX		64
+#define ENC_FIELDS	11	/* node event type caller callee tty answer
+				   rule reason host msg */
+#define ENC_MAX		(160 + RUN_MAX + ENC_FIELDS * (16 + FIELD_CAP) + 128)
 
-	if (cap > room)
-		cap = room;
-	for (;;) {
-		for (run = 0; plain((unsigned char)s[run]); run++)
-			;
-		if (run > cap - o)
-			run = cap - o;
-		memcpy(out + o, s, run);
-		o += run;
-		s += run;
-		if (*s == '\0' || o == cap)
-			break;
-		if (*s == '"' || *s == '\\') {
-			if (cap - o < 2)
-				break;
-			out[o++] = '\\';
-			out[o++] = *s;
-		} else if (!plain((unsigned char)*s)) {
-			if (cap - o < 6)
-				break;
-			memcpy(out + o, "\\u00", 4);
-			out[o + 4] = hex[(unsigned char)*s >> 4];
-			out[o + 5] = hex[(unsigned char)*s & 15];
-			o += 6;
-		} else
-			break;		/* cut inside a run */
-		s++;
-	}
-	return o;
-}
-
-/*
- * The encoder runs for every request, so it formats by hand: a cursor
- * that never passes end, literal pieces whose lengths the compiler knows,
- * numbers from a two-digit table, the date text kept for the second.
- * full means something did not fit: the record is then not written.
- */
-struct enc {
-	char *p, *end;
-	int full;
-};
-
-static void
-put_mem(struct enc *e, const char *s, size_t n)
-{
-	if (e->full || n >= (size_t)(e->end - e->p)) {
-		e->full = 1;
-		return;
-	}
-	memcpy(e->p, s, n);
-	e->p += n;
-}
-
-#define PUT_LIT(e, s)	put_mem((e), (s), sizeof(s) - 1)
+#define PUT_LIT(p, s)	(memcpy((p), (s), sizeof(s) - 1), (p) += sizeof(s) - 1)
 
 static const char digits2[200] =
     "000102030405060708091011121314151617181920212223242526272829"
@@ -442,44 +388,91 @@ static const char digits2[200] =
     "606162636465666768697071727374757677787980818283848586878889"
     "90919293949596979899";
 
-/* v in decimal, zero-padded to at least width digits (width <= 20). */
-static void
-put_num(struct enc *e, unsigned long long v, size_t width)
+/* v in decimal at p; returns the end. */
+static char *
+put_num(char *p, unsigned long long v)
 {
-	char tmp[24], *q = tmp + sizeof(tmp);
+	unsigned long long t;
+	char *q;
+	int n = 1;
 
+	for (t = v; t >= 10; t /= 10)
+		n++;
+	q = p + n;
 	while (v >= 100) {
 		q -= 2;
 		memcpy(q, digits2 + 2 * (v % 100), 2);
 		v /= 100;
 	}
-	if (v >= 10) {
-		q -= 2;
-		memcpy(q, digits2 + 2 * v, 2);
-	} else
-		*--q = (char)('0' + v);
-	while ((size_t)(tmp + sizeof(tmp) - q) < width && q > tmp)
-		*--q = '0';
-	put_mem(e, q, (size_t)(tmp + sizeof(tmp) - q));
+	if (v >= 10)
+		memcpy(q - 2, digits2 + 2 * v, 2);
+	else
+		q[-1] = (char)('0' + v);
+	return p + n;
 }
 
-/* ,"key":"value" with value escaped; the key is a literal. */
-#define PUT_STR(e, key, val) \
-	put_str((e), ",\"" key "\":\"", sizeof(",\"" key "\":\"") - 1, (val))
-
-static void
-put_str(struct enc *e, const char *head, size_t hlen, const char *val)
+/* v < 256 in decimal, as inet_ntop writes an octet. */
+static char *
+put_octet(char *p, unsigned v)
 {
-	if (!val)
-		return;
-	put_mem(e, head, hlen);
-	if (e->full)
-		return;
-	e->p += json_str(e->p, (size_t)(e->end - e->p), val, FIELD_CAP);
-	put_mem(e, "\"", 1);
+	if (v >= 100) {
+		*p++ = (char)('0' + v / 100);
+		v %= 100;
+	} else if (v < 10) {
+		*p++ = (char)('0' + v);
+		return p;
+	}
+	memcpy(p, digits2 + 2 * v, 2);
+	return p + 2;
 }
 
-/* "2026-11-23T06:40:00" for sec; gmtime and strftime once a second. */
+/*
+ * s as a JSON string body at p: " and \ escaped with a backslash, every
+ * other byte outside printable ASCII as \u00XX; cut at max output bytes,
+ * never inside an escape.  Returns the end.
+ */
+static char *
+put_json(char *p, const char *s, size_t max)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *cap = p + max;
+	unsigned char c;
+
+	for (; (c = (unsigned char)*s) != '\0'; s++) {
+		if (plain_byte[c]) {
+			if (p == cap)
+				break;
+			*p++ = (char)c;
+		} else if (c == '"' || c == '\\') {
+			if (cap - p < 2)
+				break;
+			p[0] = '\\';
+			p[1] = (char)c;
+			p += 2;
+		} else {
+			if (cap - p < 6)
+				break;
+			memcpy(p, "\\u00", 4);
+			p[4] = hex[c >> 4];
+			p[5] = hex[c & 15];
+			p += 6;
+		}
+	}
+	return p;
+}
+
+/* ,"key":"value" with value escaped and cut at max bytes, when there is
+ * a value; the key is a literal. */
+#define PUT_STR(p, key, val, max) do {					\
+	if ((val) != NULL) {						\
+		PUT_LIT(p, ",\"" key "\":\"");				\
+		(p) = put_json((p), (val), (max));			\
+		*(p)++ = '"';						\
+	}								\
+} while (0)
+
+/* "2026-11-23T06:40:00" for sec (*len bytes, at most 31); gmtime and
+ * strftime once a second. */
 static const char *
 utc_second(time_t sec, size_t *len)
 {
@@ -498,70 +491,106 @@ utc_second(time_t sec, size_t *len)
 	return text;
 }
 
+/*
+ * The record into buf (ENC_MAX bytes); free-text fields (node, tty, rule,
+ * reason, host, msg) cut at text bytes, the others at FIELD_CAP.  Returns
+ * its length, 0 when the run name is too long or the time has no date.
+ */
+static size_t
+encode_into(char *buf, const char *run, unsigned long long seq,
+    const struct timespec *ts, const struct jrec *r, size_t text)
+{
+	char *p = buf;
+	const char *when;
+	size_t rlen = strlen(run), wlen;
+	unsigned long usec = (unsigned long)ts->tv_nsec / 1000 % 1000000;
+
+	if (rlen > RUN_MAX || (when = utc_second(ts->tv_sec, &wlen)) == NULL)
+		return 0;
+	PUT_LIT(p, "{\"v\":1,\"run\":\"");
+	memcpy(p, run, rlen);
+	p += rlen;
+	PUT_LIT(p, "\",\"seq\":");
+	p = put_num(p, seq);
+	PUT_LIT(p, ",\"ts\":\"");
+	memcpy(p, when, wlen);
+	p += wlen;
+	*p++ = '.';
+	memcpy(p, digits2 + 2 * (usec / 10000), 2);
+	memcpy(p + 2, digits2 + 2 * (usec / 100 % 100), 2);
+	memcpy(p + 4, digits2 + 2 * (usec % 100), 2);
+	p += 6;
+	PUT_LIT(p, "Z\"");
+	PUT_STR(p, "node", r->node, text);
+	PUT_STR(p, "event", r->event, FIELD_CAP);
+	PUT_STR(p, "type", r->type, FIELD_CAP);
+	PUT_STR(p, "caller", r->caller, FIELD_CAP);
+	PUT_STR(p, "callee", r->callee, FIELD_CAP);
+	if (r->src && r->src_mode != REC_ADDR_NONE) {
+		uint32_t a = ntohl(r->src->sin_addr.s_addr);
+
+		PUT_LIT(p, ",\"src\":\"");	/* dotted quad, as inet_ntop */
+		p = put_octet(p, a >> 24);
+		*p++ = '.';
+		p = put_octet(p, a >> 16 & 0xff);
+		*p++ = '.';
+		p = put_octet(p, a >> 8 & 0xff);
+		if (r->src_mode == REC_ADDR_NET)
+			PUT_LIT(p, ".0/24\"");
+		else {
+			*p++ = '.';
+			p = put_octet(p, a & 0xff);
+			*p++ = ':';
+			p = put_num(p, ntohs(r->src->sin_port));
+			*p++ = '"';
+		}
+	}
+	PUT_STR(p, "tty", r->tty, text);
+	if (r->has_id) {
+		PUT_LIT(p, ",\"id\":");
+		p = put_num(p, r->id);
+	}
+	if (r->is_new >= 0 && r->event && strcmp(r->event, "invite.left") == 0) {
+		if (r->is_new)
+			PUT_LIT(p, ",\"new\":true");
+		else
+			PUT_LIT(p, ",\"new\":false");
+	}
+	PUT_STR(p, "answer", r->answer, FIELD_CAP);
+	PUT_STR(p, "rule", r->rule, text);
+	PUT_STR(p, "reason", r->reason, text);
+	/* The caller's host name tells its address: only with the address. */
+	if (r->src_mode == REC_ADDR_FULL)
+		PUT_STR(p, "host", r->host, text);
+	PUT_STR(p, "msg", r->msg, text);
+	if (r->count) {
+		PUT_LIT(p, ",\"count\":");
+		p = put_num(p, r->count);
+	}
+	PUT_LIT(p, "}\n");
+	return (size_t)(p - buf);
+}
+
+/*
+ * A record that does not fit len (REC_MAX for the journal: ingest takes
+ * no longer line) is encoded again with its free-text fields cut to
+ * TEXT_CUT bytes, which with names of the 12 bytes talk carries always
+ * fits; one that still does not gives 0, and nothing is written to out.
+ */
 size_t
 journal_encode(char *out, size_t len, const char *run, unsigned long long seq,
     const struct timespec *ts, const struct jrec *r)
 {
-	struct enc e = { out, out + len, len == 0 };
-	const char *when;
-	size_t wlen;
+	char buf[ENC_MAX];
+	size_t n;
 
-	if ((when = utc_second(ts->tv_sec, &wlen)) == NULL)
+	if ((n = encode_into(buf, run, seq, ts, r, FIELD_CAP)) >= len)
+		n = encode_into(buf, run, seq, ts, r, TEXT_CUT);
+	if (n == 0 || n >= len)
 		return 0;
-	PUT_LIT(&e, "{\"v\":1,\"run\":\"");
-	put_mem(&e, run, strlen(run));
-	PUT_LIT(&e, "\",\"seq\":");
-	put_num(&e, seq, 1);
-	PUT_LIT(&e, ",\"ts\":\"");
-	put_mem(&e, when, wlen);
-	PUT_LIT(&e, ".");
-	put_num(&e, (unsigned long long)(ts->tv_nsec / 1000), 6);
-	PUT_LIT(&e, "Z\"");
-	PUT_STR(&e, "node", r->node);
-	PUT_STR(&e, "event", r->event);
-	PUT_STR(&e, "type", r->type);
-	PUT_STR(&e, "caller", r->caller);
-	PUT_STR(&e, "callee", r->callee);
-	if (r->src && r->src_mode != REC_ADDR_NONE) {
-		uint32_t a = ntohl(r->src->sin_addr.s_addr);
-		int i, net = r->src_mode == REC_ADDR_NET;
-
-		PUT_LIT(&e, ",\"src\":\"");
-		for (i = 3; i >= 0; i--) {	/* dotted quad, as inet_ntop */
-			put_num(&e, net && i == 0 ? 0 : (a >> (8 * i)) & 0xff,
-			    1);
-			put_mem(&e, i ? "." : net ? "/" : ":", 1);
-		}
-		put_num(&e, net ? 24 : ntohs(r->src->sin_port), 1);
-		PUT_LIT(&e, "\"");
-	}
-	PUT_STR(&e, "tty", r->tty);
-	if (r->has_id) {
-		PUT_LIT(&e, ",\"id\":");
-		put_num(&e, r->id, 1);
-	}
-	if (r->is_new >= 0 && r->event && strcmp(r->event, "invite.left") == 0) {
-		if (r->is_new)
-			PUT_LIT(&e, ",\"new\":true");
-		else
-			PUT_LIT(&e, ",\"new\":false");
-	}
-	PUT_STR(&e, "answer", r->answer);
-	PUT_STR(&e, "rule", r->rule);
-	PUT_STR(&e, "reason", r->reason);
-	/* The caller's host name tells its address: only with the address. */
-	if (r->src_mode == REC_ADDR_FULL)
-		PUT_STR(&e, "host", r->host);
-	PUT_STR(&e, "msg", r->msg);
-	if (r->count) {
-		PUT_LIT(&e, ",\"count\":");
-		put_num(&e, r->count, 1);
-	}
-	PUT_LIT(&e, "}\n");
-	if (e.full)
-		return 0;
-	*e.p = '\0';		/* put_mem leaves a byte of room */
-	return (size_t)(e.p - out);
+	memcpy(out, buf, n);
+	out[n] = '\0';
+	return n;
 }
 
 void

@@ -424,6 +424,46 @@ test_encode_bounded(void **state)
 	assert_int_equal(buf[REC_MAX], 'Z');
 	assert_field(buf, "$.event", "daemon.start");
 
+	/*
+	 * The worst a request can bring: names of the 12 bytes talk carries,
+	 * all escapes, and every free-text field long.  Too long for
+	 * REC_MAX at 160 bytes a field, so the free text is cut to 40 and
+	 * every field is kept.
+	 */
+	{
+		static const char name[] = "\377\377\377\377\377\377"
+		    "\377\377\377\377\377\377";
+		struct sockaddr_in sin = sin_of(0xffffffffU, 65535);
+
+		r.event = "announce.refused";
+		r.type = "ANNOUNCE";
+		r.answer = "PERMISSION_DENIED";
+		r.caller = r.callee = name;
+		r.node = r.tty = r.rule = r.reason = r.host = r.msg = hi;
+		r.src = &sin;
+		r.has_id = 1;
+		r.id = 4294967295U;
+		r.count = (unsigned long)-1;
+		memset(buf, 'Z', sizeof(buf));
+		len = journal_encode(buf, REC_MAX, RUN, (unsigned long long)-1,
+		    &ts, &r);
+		assert_line(buf, len);
+		assert_true(len < REC_MAX);
+		assert_int_equal(buf[REC_MAX], 'Z');
+		assert_non_null(strstr(buf, "\"caller\":\"\\u00ff"));
+		assert_field(buf, "$.callee", "\303\277\303\277\303\277\303\277"
+		    "\303\277\303\277\303\277\303\277\303\277\303\277\303\277"
+		    "\303\277");	/* whole: U+00FF twelve times */
+		assert_field(buf, "$.src", "255.255.255.255:65535");
+		assert_non_null(strstr(buf, ",\"count\":18446744073709551615}"));
+		/* 40 bytes of \u00e9 escapes: 6 whole ones */
+		assert_field(buf, "$.msg", "\303\251\303\251\303\251\303\251"
+		    "\303\251\303\251");
+		memset(&r, 0, sizeof(r));
+		r.event = "daemon.start";
+		r.is_new = -1;
+	}
+
 	/* Too small a buffer: 0, and nothing written past it. */
 	for (n = 0; n < 80; n++) {
 		memset(buf, 'Z', sizeof(buf));
@@ -431,6 +471,167 @@ test_encode_bounded(void **state)
 		assert_int_equal(journal_encode(buf, n, RUN, 1, &ts, &r), 0);
 		assert_int_equal(buf[n], 'Z');
 	}
+}
+
+/*
+ * The encoder against a plain reference written from its documentation
+ * (snprintf, one escape at a time): random records with every field
+ * present or not, strings of any byte and of any length up to well past
+ * the 160-byte cut, every address mode, and buffers from too small to
+ * ample.  A record too long for the buffer has its free text cut to 40
+ * bytes; if that does not fit either, it gives 0 and writes nothing.
+ */
+static size_t
+ref_json(char *out, const char *s, size_t cap)
+{
+	char e[8];
+	size_t o = 0, k;
+
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			k = (size_t)snprintf(e, sizeof(e), "\\%c", c);
+		else if (c < 0x20 || c > 0x7e)
+			k = (size_t)snprintf(e, sizeof(e), "\\u%04x", c);
+		else {
+			e[0] = (char)c;
+			k = 1;
+		}
+		if (o + k > cap)
+			break;
+		memcpy(out + o, e, k);
+		o += k;
+	}
+	return o;
+}
+
+static void
+ref_str(char *out, size_t *o, const char *key, const char *val, size_t cap)
+{
+	if (val == NULL)
+		return;
+	*o += (size_t)sprintf(out + *o, ",\"%s\":\"", key);
+	*o += ref_json(out + *o, val, cap);
+	out[(*o)++] = '"';
+}
+
+/* Names and answers are cut at 160 bytes, free text at text bytes. */
+static size_t
+ref_encode(char *out, const char *run, unsigned long long seq,
+    const struct timespec *ts, const struct jrec *r, size_t text)
+{
+	char when[32], addr[INET_ADDRSTRLEN];
+	struct tm tm;
+	size_t o;
+
+	gmtime_r(&ts->tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	o = (size_t)sprintf(out, "{\"v\":1,\"run\":\"%s\",\"seq\":%llu,"
+	    "\"ts\":\"%s.%06ldZ\"", run, seq, when, ts->tv_nsec / 1000);
+	ref_str(out, &o, "node", r->node, text);
+	ref_str(out, &o, "event", r->event, 160);
+	ref_str(out, &o, "type", r->type, 160);
+	ref_str(out, &o, "caller", r->caller, 160);
+	ref_str(out, &o, "callee", r->callee, 160);
+	if (r->src != NULL && r->src_mode == REC_ADDR_FULL) {
+		inet_ntop(AF_INET, &r->src->sin_addr, addr, sizeof(addr));
+		o += (size_t)sprintf(out + o, ",\"src\":\"%s:%u\"", addr,
+		    ntohs(r->src->sin_port));
+	} else if (r->src != NULL && r->src_mode == REC_ADDR_NET) {
+		struct in_addr net;
+
+		net.s_addr = htonl(ntohl(r->src->sin_addr.s_addr) & ~0xffU);
+		inet_ntop(AF_INET, &net, addr, sizeof(addr));
+		o += (size_t)sprintf(out + o, ",\"src\":\"%s/24\"", addr);
+	}
+	ref_str(out, &o, "tty", r->tty, text);
+	if (r->has_id)
+		o += (size_t)sprintf(out + o, ",\"id\":%u", r->id);
+	if (r->is_new >= 0 && r->event != NULL &&
+	    strcmp(r->event, "invite.left") == 0)
+		o += (size_t)sprintf(out + o, ",\"new\":%s",
+		    r->is_new ? "true" : "false");
+	ref_str(out, &o, "answer", r->answer, 160);
+	ref_str(out, &o, "rule", r->rule, text);
+	ref_str(out, &o, "reason", r->reason, text);
+	if (r->src_mode == REC_ADDR_FULL)
+		ref_str(out, &o, "host", r->host, text);
+	ref_str(out, &o, "msg", r->msg, text);
+	if (r->count)
+		o += (size_t)sprintf(out + o, ",\"count\":%lu", r->count);
+	o += (size_t)sprintf(out + o, "}\n");
+	return o;
+}
+
+static void
+test_encode_matches_reference(void **state)
+{
+	static char pool[11][400];
+	static const char *const events[] = { "invite.left", "lookup.hit",
+	    "announce.rung", NULL };
+	const char **field[11];
+	char want[4096], got[4096];
+	struct sockaddr_in sin;
+	struct timespec ts;
+	struct jrec r;
+	unsigned long long x = 0x9e3779b97f4a7c15ULL, seq;
+	size_t i, f, k, n, len, room;
+
+#define NEXT() (x ^= x << 13, x ^= x >> 7, x ^= x << 17, x)
+	(void)state;
+	for (i = 0; i < 20000; i++) {
+		memset(&r, 0, sizeof(r));
+		field[0] = &r.node, field[1] = &r.event, field[2] = &r.type;
+		field[3] = &r.caller, field[4] = &r.callee, field[5] = &r.tty;
+		field[6] = &r.answer, field[7] = &r.rule, field[8] = &r.reason;
+		field[9] = &r.host, field[10] = &r.msg;
+		for (f = 0; f < 11; f++) {
+			if (NEXT() % 3 == 0)
+				continue;
+			/* short names mostly; now and then one past the cut */
+			n = NEXT() % 8 == 0 ? NEXT() % 399 : NEXT() % 24;
+			for (k = 0; k < n; k++) {
+				unsigned b = (unsigned)(NEXT() % 100);
+
+				pool[f][k] = (char)(b < 80 ? 0x20 + NEXT() % 95 :
+				    b < 85 ? '"' : b < 90 ? '\\' : 1 + NEXT() % 255);
+			}
+			pool[f][n] = '\0';
+			*field[f] = pool[f];
+		}
+		if (NEXT() % 2)
+			r.event = events[NEXT() % 4];
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_addr.s_addr = (uint32_t)NEXT();
+		sin.sin_port = (uint16_t)NEXT();
+		r.src = NEXT() % 4 ? &sin : NULL;
+		r.src_mode = (int)(NEXT() % 3);
+		r.has_id = (int)(NEXT() % 2);
+		r.id = (uint32_t)NEXT();
+		r.is_new = (int)(NEXT() % 3) - 1;
+		r.count = NEXT() % 2 ? (unsigned long)NEXT() >> (NEXT() % 64) : 0;
+		ts.tv_sec = (time_t)(NEXT() % 4102444800ULL);	/* to 2100 */
+		ts.tv_nsec = (long)(NEXT() % 1000000000ULL);
+		seq = NEXT() >> (NEXT() % 64);
+		len = ref_encode(want, RUN, seq, &ts, &r, 160);
+		room = NEXT() % 4 ? sizeof(got) : NEXT() % (len + 8);
+		if (len >= room)
+			len = ref_encode(want, RUN, seq, &ts, &r, 40);
+		memset(got, 'Z', sizeof(got));
+		n = journal_encode(got, room, RUN, seq, &ts, &r);
+		if (len < room) {
+			assert_int_equal(n, len);
+			assert_memory_equal(got, want, len);
+			assert_int_equal(got[len], '\0');
+		} else {
+			assert_int_equal(n, 0);
+			for (k = 0; k < sizeof(got); k++)
+				assert_int_equal(got[k], 'Z');
+		}
+	}
+#undef NEXT
 }
 
 /* ---- journal_write ----------------------------------------------------------- */
@@ -971,6 +1172,7 @@ main(void)
 		cmocka_unit_test(test_encode_leaves_out_unset),
 		cmocka_unit_test(test_encode_escapes),
 		cmocka_unit_test(test_encode_bounded),
+		cmocka_unit_test(test_encode_matches_reference),
 #define T(name) cmocka_unit_test_setup_teardown(name, jsetup, jteardown)
 		T(test_write_appends_with_seq),
 		T(test_write_follows_rotation),
