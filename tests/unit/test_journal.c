@@ -506,12 +506,31 @@ ref_json(char *out, const char *s, size_t cap)
 	return o;
 }
 
+/* printf at out + *o, in a REF_SIZE buffer. */
+#define REF_SIZE 4096
+
+static void ref_put(char *, size_t *, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+ref_put(char *out, size_t *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(out + *o, REF_SIZE - *o, fmt, ap);
+	va_end(ap);
+	assert_true(n >= 0 && (size_t)n < REF_SIZE - *o);
+	*o += (size_t)n;
+}
+
 static void
 ref_str(char *out, size_t *o, const char *key, const char *val, size_t cap)
 {
 	if (val == NULL)
 		return;
-	*o += (size_t)sprintf(out + *o, ",\"%s\":\"", key);
+	ref_put(out, o, ",\"%s\":\"", key);
 	*o += ref_json(out + *o, val, cap);
 	out[(*o)++] = '"';
 }
@@ -527,7 +546,8 @@ ref_encode(char *out, const char *run, unsigned long long seq,
 
 	gmtime_r(&ts->tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	o = (size_t)sprintf(out, "{\"v\":1,\"run\":\"%s\",\"seq\":%llu,"
+	o = 0;
+	ref_put(out, &o, "{\"v\":1,\"run\":\"%s\",\"seq\":%llu,"
 	    "\"ts\":\"%s.%06ldZ\"", run, seq, when, ts->tv_nsec / 1000);
 	ref_str(out, &o, "node", r->node, text);
 	ref_str(out, &o, "event", r->event, 160);
@@ -536,21 +556,21 @@ ref_encode(char *out, const char *run, unsigned long long seq,
 	ref_str(out, &o, "callee", r->callee, 160);
 	if (r->src != NULL && r->src_mode == REC_ADDR_FULL) {
 		inet_ntop(AF_INET, &r->src->sin_addr, addr, sizeof(addr));
-		o += (size_t)sprintf(out + o, ",\"src\":\"%s:%u\"", addr,
+		ref_put(out, &o, ",\"src\":\"%s:%u\"", addr,
 		    ntohs(r->src->sin_port));
 	} else if (r->src != NULL && r->src_mode == REC_ADDR_NET) {
 		struct in_addr net;
 
 		net.s_addr = htonl(ntohl(r->src->sin_addr.s_addr) & ~0xffU);
 		inet_ntop(AF_INET, &net, addr, sizeof(addr));
-		o += (size_t)sprintf(out + o, ",\"src\":\"%s/24\"", addr);
+		ref_put(out, &o, ",\"src\":\"%s/24\"", addr);
 	}
 	ref_str(out, &o, "tty", r->tty, text);
 	if (r->has_id)
-		o += (size_t)sprintf(out + o, ",\"id\":%u", r->id);
+		ref_put(out, &o, ",\"id\":%u", r->id);
 	if (r->is_new >= 0 && r->event != NULL &&
 	    strcmp(r->event, "invite.left") == 0)
-		o += (size_t)sprintf(out + o, ",\"new\":%s",
+		ref_put(out, &o, ",\"new\":%s",
 		    r->is_new ? "true" : "false");
 	ref_str(out, &o, "answer", r->answer, 160);
 	ref_str(out, &o, "rule", r->rule, text);
@@ -559,9 +579,18 @@ ref_encode(char *out, const char *run, unsigned long long seq,
 		ref_str(out, &o, "host", r->host, text);
 	ref_str(out, &o, "msg", r->msg, text);
 	if (r->count)
-		o += (size_t)sprintf(out + o, ",\"count\":%lu", r->count);
-	o += (size_t)sprintf(out + o, "}\n");
+		ref_put(out, &o, ",\"count\":%lu", r->count);
+	ref_put(out, &o, "}\n");
 	return o;
+}
+
+static unsigned long long
+xorshift(unsigned long long *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
 }
 
 static void
@@ -571,14 +600,14 @@ test_encode_matches_reference(void **state)
 	static const char *const events[] = { "invite.left", "lookup.hit",
 	    "announce.rung", NULL };
 	const char **field[11];
-	char want[4096], got[4096];
+	char want[REF_SIZE], got[REF_SIZE];
 	struct sockaddr_in sin;
 	struct timespec ts;
 	struct jrec r;
 	unsigned long long x = 0x9e3779b97f4a7c15ULL, seq;
 	size_t i, f, k, n, len, room;
 
-#define NEXT() (x ^= x << 13, x ^= x >> 7, x ^= x << 17, x)
+#define NEXT() xorshift(&x)
 	(void)state;
 	for (i = 0; i < 20000; i++) {
 		memset(&r, 0, sizeof(r));
@@ -611,10 +640,12 @@ test_encode_matches_reference(void **state)
 		r.has_id = (int)(NEXT() % 2);
 		r.id = (uint32_t)NEXT();
 		r.is_new = (int)(NEXT() % 3) - 1;
-		r.count = NEXT() % 2 ? (unsigned long)NEXT() >> (NEXT() % 64) : 0;
+		k = NEXT() % 64;
+		r.count = NEXT() % 2 ? (unsigned long)NEXT() >> k : 0;
 		ts.tv_sec = (time_t)(NEXT() % 4102444800ULL);	/* to 2100 */
 		ts.tv_nsec = (long)(NEXT() % 1000000000ULL);
-		seq = NEXT() >> (NEXT() % 64);
+		k = NEXT() % 64;
+		seq = NEXT() >> k;
 		len = ref_encode(want, RUN, seq, &ts, &r, 160);
 		room = NEXT() % 4 ? sizeof(got) : NEXT() % (len + 8);
 		if (len >= room)
