@@ -369,16 +369,18 @@ static const unsigned char plain_byte[256] = {
 /*
  * The encoder runs for every request, so it formats by hand, into a
  * scratch buffer that the longest possible record fits (ENC_MAX), with
- * no bound check per piece: every field is cut to FIELD_CAP escaped
- * bytes, every number has at most 20 digits, the date at most 31
- * bytes, the run name at most RUN_MAX.  Literal pieces have lengths the compiler knows, numbers
- * come from a two-digit table, the date text is kept for the second.
- * The record is then copied out if it fits the caller's buffer.
+ * no bound check per piece.  Literal pieces have lengths the compiler
+ * knows, numbers come from a two-digit table, the date text is kept for
+ * the second.  The record is then copied out if it fits the caller's
+ * buffer.  ENC_MAX: each of the ENC_FIELDS strings takes at most its key
+ * (11 bytes with its quotes, comma and colon), FIELD_CAP bytes and a
+ * quote; the run name at most RUN_MAX; the rest (the other literals, a
+ * 31-byte date, seq, usec, src, id, new, count) at most 178 bytes.
  */
 #define RUN_MAX		64
 #define ENC_FIELDS	11	/* node event type caller callee tty answer
 				   rule reason host msg */
-#define ENC_MAX		(160 + RUN_MAX + ENC_FIELDS * (16 + FIELD_CAP) + 128)
+#define ENC_MAX		(ENC_FIELDS * (16 + FIELD_CAP) + RUN_MAX + 288)
 
 #define PUT_LIT(p, s)	(memcpy((p), (s), sizeof(s) - 1), (p) += sizeof(s) - 1)
 
