@@ -254,13 +254,15 @@ fuzz-smoke: $(FUZZ_BIN)
 	  tail -1 $(O)/fuzz/$$n.log; done
 # make fuzz: tests/fuzz/run.sh, each target to FUZZ_EXECS executions (and
 # at most FUZZ_SECONDS each when set), then its new coverage merged into
-# tests/fuzz/corpus; FUZZ_TARGETS="fuzz_proto ..." runs some of them.
+# tests/fuzz/corpus; FUZZ_TARGETS="fuzz_proto ..." runs some of them, and
+# FUZZ_JOBS=N runs N processes of each target on one shared corpus.
 FUZZ_EXECS   ?= 10000000
 FUZZ_SECONDS ?=
+FUZZ_JOBS    ?= 1
 FUZZ_TARGETS ?= $(notdir $(FUZZ_BIN))
 fuzz: $(FUZZ_BIN)
 	FUZZ_OUT=$(O)/fuzz FUZZ_EXECS=$(FUZZ_EXECS) FUZZ_SECONDS=$(FUZZ_SECONDS) \
-	  bash tests/fuzz/run.sh $(addprefix $(O)/fuzz/,$(FUZZ_TARGETS))
+	  FUZZ_JOBS=$(FUZZ_JOBS) bash tests/fuzz/run.sh $(addprefix $(O)/fuzz/,$(FUZZ_TARGETS))
 
 # ---- lint ------------------------------------------------------------------------
 # Banned functions (curl), mandoc -Tlint on every man page, and cppcheck

@@ -10,10 +10,14 @@
 # what it adds.  A crash, leak or timeout stops everything, with the input
 # left in $FUZZ_OUT/<target>-*; keep it in tests/fuzz/corpus/<target> with
 # the fix.  One line per target goes to $FUZZ_OUT/fuzz-summary.txt.
+# FUZZ_JOBS=N (1 unless set) runs N processes of a target at once, each to
+# FUZZ_EXECS / N executions, on one corpus they share (libFuzzer -jobs): on
+# N free cores the executions add up N times as fast.
 set -eu
 out=${FUZZ_OUT:?run through make fuzz}
 execs=${FUZZ_EXECS:-10000000}
 secs=${FUZZ_SECONDS:-0}
+jobs=${FUZZ_JOBS:-1}
 opts=(-max_len=4096 -timeout=10 -rss_limit_mb=2048)
 
 stat() { sed -n "s/^stat::$1: *//p" "$2"; }
@@ -29,9 +33,27 @@ for bin in "$@"; do
 	had=$(files "$seed")
 	echo "fuzz: $n: $execs runs${FUZZ_SECONDS:+ or ${secs} s}, log in $log"
 	t0=$(date +%s)
-	if ! "$bin" "${opts[@]}" -runs="$execs" -max_total_time="$secs" \
-	    -print_final_stats=1 -artifact_prefix="$out/$n-" \
-	    "$grown" "$seed" >"$log" 2>&1; then
+	if [ "$jobs" -gt 1 ]; then
+		# Each job logs to fuzz-JOB.log in the folder it starts in,
+		# which libFuzzer copies to its own output when the job ends.
+		jd=$out/$n.jobs
+		rm -rf "$jd"
+		mkdir -p "$jd"
+		abin=$(realpath "$bin") aout=$(realpath "$out")
+		agrown=$(realpath "$grown") aseed=$(realpath "$seed")
+		ok=1
+		(cd "$jd" && "$abin" "${opts[@]}" -jobs="$jobs" -workers="$jobs" \
+		    -runs=$(((execs + jobs - 1) / jobs)) \
+		    -max_total_time="$secs" -print_final_stats=1 \
+		    -artifact_prefix="$aout/$n-" "$agrown" "$aseed") \
+		    >"$log" 2>&1 || ok=0
+	else
+		ok=1
+		"$bin" "${opts[@]}" -runs="$execs" -max_total_time="$secs" \
+		    -print_final_stats=1 -artifact_prefix="$out/$n-" \
+		    "$grown" "$seed" >"$log" 2>&1 || ok=0
+	fi
+	if [ $ok = 0 ]; then
 		tail -n 40 "$log"
 		echo "fuzz: $n failed; the input is in $out/$n-*" >&2
 		exit 1
@@ -43,10 +65,12 @@ for bin in "$@"; do
 		echo "fuzz: $n: merging the corpus failed" >&2
 		exit 1
 	fi
-	runs=$(stat number_of_executed_units "$log")
-	line=$(printf '%s: %s runs in %d s (%s/s, slowest input %s s); corpus %s: %d -> %d files, %d KB; grown corpus %d files' \
-	    "$n" "$runs" $((t1 - t0)) "$(stat average_exec_per_sec "$log")" \
-	    "$(stat slowest_unit_time_sec "$log")" \
+	# summed over the jobs; the rate is over the whole time
+	runs=$(stat number_of_executed_units "$log" | awk '{ n += $1 } END { print n + 0 }')
+	slowest=$(stat slowest_unit_time_sec "$log" | sort -n | tail -n 1)
+	line=$(printf '%s: %s runs in %d s (%s/s, slowest input %s s, %s process(es)); corpus %s: %d -> %d files, %d KB; grown corpus %d files' \
+	    "$n" "$runs" $((t1 - t0)) $((runs / (t1 - t0 > 0 ? t1 - t0 : 1))) \
+	    "$slowest" "$jobs" \
 	    "$seed" "$had" "$(files "$seed")" "$(kbytes "$seed")" \
 	    "$(files "$grown")")
 	echo "fuzz: $line"
