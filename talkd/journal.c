@@ -725,7 +725,8 @@ encode_now(struct journal *j, char *rec, const struct jrec *in)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	len = journal_encode(rec, REC_MAX, j->run, j->seq + 1, &ts, r);
 	if (len == 0) {
-		/* Cannot happen with bounded fields; keep the event anyway. */
+		/* Not with the names talk carries (journal_encode cuts the free
+		 * text first); keep the event anyway. */
 		struct jrec min = { .event = r->event, .is_new = -1,
 		    .msg = "record truncated", .node = j->node };
 		len = journal_encode(rec, REC_MAX, j->run, j->seq + 1, &ts,
