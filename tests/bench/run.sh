@@ -1,7 +1,10 @@
 #!/bin/bash
 # make bench: request rates of talkd against baselines measured in the same
 # run -- a bare UDP responder (tests/tools/udpecho: the ceiling; it receives
-# and sends in batches exactly as talkd does at its best) and GNU inetutils
+# and sends in batches exactly as talkd does at its best), the same
+# responder appending a talkd-sized record per request in one write(2) per
+# batch before it answers (udpecho -j: the ceiling for any daemon that
+# journals a request before its reply, as talkd does), and GNU inetutils
 # talkd (the daemon people run today, taken from Debian's package without
 # installing it, so no inetd is started).
 #
@@ -41,6 +44,7 @@ if (cd "$W" && apt-get download -qq inetutils-talkd >/dev/null 2>&1); then
 fi
 
 PE=$(port); "$B/tools/udpecho" 127.0.0.1:$PE & pids="$pids $!"
+PJ=$(port); "$B/tools/udpecho" -j "$W/echo-journal" 127.0.0.1:$PJ & pids="$pids $!"
 PT=$(port)
 # --journal-budget 0: every request's record is written in full, as on a
 # host that is not flooded (by default a repeated request from one source
@@ -49,6 +53,7 @@ PT=$(port)
     --journal-budget 0 --max-invites $((FILL + 1000)) --max-per-source $((FILL + 1000)) --user nobody 2>"$W/talkd.log" &
 TPID=$!; pids="$pids $TPID"
 ready 127.0.0.1:$PE || { echo "udpecho did not start"; exit 1; }
+ready 127.0.0.1:$PJ || { echo "udpecho -j did not start"; exit 1; }
 ready 127.0.0.1:$PT || { echo "talkd did not start"; cat "$W/talkd.log"; exit 1; }
 if [ -n "$GNU" ]; then
 	PG=$(port)
@@ -57,6 +62,7 @@ if [ -n "$GNU" ]; then
 fi
 
 EPID=$(pgrep -f -- "udpecho 127.0.0.1:$PE" | head -1)
+JPID=$(pgrep -f -- "udpecho -j $W/echo-journal 127.0.0.1:$PJ" | head -1)
 GPID=""
 [ -n "$GNU" ] && GPID=$(pgrep -f -- "$GNU" | head -1)
 # CPU time (user + system, clock ticks) a responder used, for CPU per request.
@@ -70,20 +76,22 @@ run() {	# run WHO PORT PID W: the rate; adds the CPU ticks used to $W/cpu.WHO.W
 	echo "$r"
 }
 
-# Alternating repetitions: echo, talkd, GNU, then the other way round.
+# Alternating repetitions: echo, echo -j, talkd, GNU, then the other way
+# round.
 : >"$W/rates"
 for rep in $(seq 1 "$REPS"); do
 	for w in 1 8; do
-		order="e t g"; [ $((rep % 2)) -eq 0 ] && order="g t e"
-		e=0 t=0 g=0
+		order="e j t g"; [ $((rep % 2)) -eq 0 ] && order="g t j e"
+		e=0 j=0 t=0 g=0
 		for who in $order; do
 			case $who in
 			e) e=$(run e $PE $EPID $w) ;;
+			j) j=$(run j $PJ $JPID $w) ;;
 			t) t=$(run t $PT $TPID $w) ;;
 			g) [ -n "$GNU" ] && g=$(run g $PG $GPID $w) ;;
 			esac
 		done
-		echo "$w $e $t $g" >>"$W/rates"
+		echo "$w $e $t $g $j" >>"$W/rates"
 	done
 done
 # Microseconds of CPU per request, over all repetitions.
@@ -92,7 +100,7 @@ cpu_us() {
 	    END { if (NR) printf "%.1f", t * 1e6 / hz / n; else print "n/a" }' "$W/cpu.$1.$2" 2>/dev/null || echo n/a
 }
 col() {	# col W FIELD: the per-repetition values of an awk expression
-	awk -v w="$1" '$1 == w { e = $2; t = $3; g = $4; print '"$2"' }' "$W/rates"
+	awk -v w="$1" '$1 == w { e = $2; t = $3; g = $4; j = $5; print '"$2"' }' "$W/rates"
 }
 med_ratio() { col "$1" "($2 > 0 && $3 > 0) ? $2 / $3 : \"n/a\"" | median %.2f; }
 med_rate() { col "$1" "$2" | median %.0f; }
@@ -155,6 +163,9 @@ printf '%-34s %12s %12s\n' "" "1 in flight" "8 in flight"
 printf '%-34s %12s %12s\n' "bare UDP responder, req/s" "$(med_rate 1 e)" "$(med_rate 8 e)"
 printf '%-34s %12s %12s\n' "talkd, req/s" "$(med_rate 1 t)" "$(med_rate 8 t)"
 printf '%-34s %12s %12s\n' "talkd / bare responder" "$(med_ratio 1 t e)" "$(med_ratio 8 t e)"
+printf '%-34s %12s %12s\n' "responder + journal write, req/s" "$(med_rate 1 j)" "$(med_rate 8 j)"
+printf '%-34s %12s %12s\n' "  / bare responder" "$(med_ratio 1 j e)" "$(med_ratio 8 j e)"
+printf '%-34s %12s %12s\n' "talkd / responder + journal write" "$(med_ratio 1 t j)" "$(med_ratio 8 t j)"
 if [ -n "$GNU" ]; then
 	printf '%-34s %12s %12s\n' "GNU talkd, req/s" "$(med_rate 1 g)" "$(med_rate 8 g)"
 	printf '%-34s %12s %12s\n' "GNU talkd / bare responder" "$(med_ratio 1 g e)" "$(med_ratio 8 g e)"
@@ -163,6 +174,7 @@ else
 	echo "GNU talkd: not available (apt-get download inetutils-talkd failed)"
 fi
 printf '%-34s %12s %12s\n' "bare responder CPU us/request" "$(cpu_us e 1)" "$(cpu_us e 8)"
+printf '%-34s %12s %12s\n' "responder + journal CPU us/request" "$(cpu_us j 1)" "$(cpu_us j 8)"
 printf '%-34s %12s %12s\n' "talkd CPU us/request" "$(cpu_us t 1)" "$(cpu_us t 8)"
 printf '%-34s %12s %12s\n' "  talkd / bare responder" "$(ratio "$(cpu_us t 1)" "$(cpu_us e 1)")" "$(ratio "$(cpu_us t 8)" "$(cpu_us e 8)")"
 [ -n "$GNU" ] && printf '%-34s %12s %12s\n' "GNU talkd CPU us/request" "$(cpu_us g 1)" "$(cpu_us g 8)"

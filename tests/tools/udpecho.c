@@ -2,7 +2,7 @@
  * udpecho: the benchmark baseline, a bare UDP responder that answers every
  * datagram with 24 bytes, as fast as one process can.  Runs until killed.
  *
- *   udpecho ADDR:PORT
+ *   udpecho [-j FILE] ADDR:PORT
  *
  * It does the I/O talkd does at its best and nothing else: a blocking
  * recvmmsg(MSG_WAITFORONE) of up to 64 datagrams, then one sendmmsg() of
@@ -10,13 +10,22 @@
  * per request, the same as blocking recvfrom/sendto; with several queued it
  * batches as talkd does, so a ratio against it measures talkd's own work
  * and not its batching.
+ *
+ * With -j it also appends one REC-byte line per datagram to FILE, in one
+ * write(2) per batch made before the sends, as talkd writes its journal:
+ * the same I/O as talkd and no other work.  That is the ceiling for any
+ * responder that keeps a record of each request before it answers; REC is
+ * about the size of talkd's LOOK_UP record.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #define BATCH 64
+#define REC 206		/* bytes per record, with its newline */
 
 int
 main(int argc, char **argv)
@@ -24,13 +33,23 @@ main(int argc, char **argv)
 	static struct mmsghdr in[BATCH], out[BATCH];
 	static struct iovec iniov[BATCH], outiov[BATCH];
 	static struct sockaddr_in src[BATCH];
-	static char buf[BATCH][512];
+	static char buf[BATCH][512], rec[BATCH * REC];
 	struct sockaddr_in sin;
 	char host[64], *colon;
-	int fd, i, n;
+	int fd, jfd = -1, i, n;
 
+	if (argc == 4 && strcmp(argv[1], "-j") == 0) {
+		if ((jfd = open(argv[2], O_WRONLY | O_CREAT | O_APPEND |
+		    O_CLOEXEC, 0600)) < 0)
+			return 1;
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc != 2 || strlen(argv[1]) >= sizeof(host))
 		return 2;
+	memset(rec, 'x', sizeof(rec));
+	for (i = 0; i < BATCH; i++)
+		rec[i * REC + REC - 1] = '\n';
 	memcpy(host, argv[1], strlen(argv[1]) + 1);
 	if (!(colon = strrchr(host, ':')))
 		return 2;
@@ -64,6 +83,8 @@ main(int argc, char **argv)
 			buf[i][2] = 1;
 			out[i].msg_hdr.msg_namelen = in[i].msg_hdr.msg_namelen;
 		}
+		if (jfd >= 0 && write(jfd, rec, (size_t)n * REC) < 0)
+			return 1;
 		(void)sendmmsg(fd, out, (unsigned)n, 0);
 	}
 }
