@@ -106,7 +106,7 @@ cpu_us() {
 	    { t += part == "user" ? $1 : part == "system" ? $2 : $1 + $2 }
 	    END { if (NR) printf "%.1f", t * 1e6 / hz / n; else print "n/a" }' "$W/cpu.$1.$2" 2>/dev/null || echo n/a
 }
-cpu_split() { echo "$(cpu_us $1 $2 user) + $(cpu_us $1 $2 system)"; }
+cpu_split() { echo "$(cpu_us $1 $2) ($(cpu_us $1 $2 user) + $(cpu_us $1 $2 system))"; }
 col() {	# col W FIELD: the per-repetition values of an awk expression
 	awk -v w="$1" '$1 == w { e = $2; t = $3; g = $4; j = $5; print '"$2"' }' "$W/rates"
 }
@@ -166,32 +166,30 @@ if [ "$(id -u)" -eq 0 ]; then
 	TR=1
 fi
 
+row() { printf '%-34s %18s %18s\n' "$1" "${2:-}" "${3:-}"; }
 echo "LOOK_UP, $N requests per run at 1 in flight and $N8 at 8, median of $REPS alternating repetitions; load: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-34s %12s %12s\n' "" "1 in flight" "8 in flight"
-printf '%-34s %12s %12s\n' "bare UDP responder, req/s" "$(med_rate 1 e)" "$(med_rate 8 e)"
-printf '%-34s %12s %12s\n' "talkd, req/s" "$(med_rate 1 t)" "$(med_rate 8 t)"
-printf '%-34s %12s %12s\n' "talkd / bare responder" "$(med_ratio 1 t e)" "$(med_ratio 8 t e)"
-printf '%-34s %12s %12s\n' "responder + journal write, req/s" "$(med_rate 1 j)" "$(med_rate 8 j)"
-printf '%-34s %12s %12s\n' "  / bare responder" "$(med_ratio 1 j e)" "$(med_ratio 8 j e)"
-printf '%-34s %12s %12s\n' "talkd / responder + journal write" "$(med_ratio 1 t j)" "$(med_ratio 8 t j)"
+row "" "1 in flight" "8 in flight"
+row "bare UDP responder, req/s" "$(med_rate 1 e)" "$(med_rate 8 e)"
+row "talkd, req/s" "$(med_rate 1 t)" "$(med_rate 8 t)"
+row "talkd / bare responder" "$(med_ratio 1 t e)" "$(med_ratio 8 t e)"
+row "responder + journal write, req/s" "$(med_rate 1 j)" "$(med_rate 8 j)"
+row "  / bare responder" "$(med_ratio 1 j e)" "$(med_ratio 8 j e)"
+row "talkd / responder + journal write" "$(med_ratio 1 t j)" "$(med_ratio 8 t j)"
 if [ -n "$GNU" ]; then
-	printf '%-34s %12s %12s\n' "GNU talkd, req/s" "$(med_rate 1 g)" "$(med_rate 8 g)"
-	printf '%-34s %12s %12s\n' "GNU talkd / bare responder" "$(med_ratio 1 g e)" "$(med_ratio 8 g e)"
-	printf '%-34s %12s %12s\n' "talkd / GNU talkd" "$(med_ratio 1 t g)" "$(med_ratio 8 t g)"
+	row "GNU talkd, req/s" "$(med_rate 1 g)" "$(med_rate 8 g)"
+	row "GNU talkd / bare responder" "$(med_ratio 1 g e)" "$(med_ratio 8 g e)"
+	row "talkd / GNU talkd" "$(med_ratio 1 t g)" "$(med_ratio 8 t g)"
 else
 	echo "GNU talkd: not available (apt-get download inetutils-talkd failed)"
 fi
-printf '%-34s %12s %12s\n' "bare responder CPU us/request" "$(cpu_us e 1)" "$(cpu_us e 8)"
-printf '%-34s %12s %12s\n' "responder + journal CPU us/request" "$(cpu_us j 1)" "$(cpu_us j 8)"
-printf '%-34s %12s %12s\n' "talkd CPU us/request" "$(cpu_us t 1)" "$(cpu_us t 8)"
-printf '%-34s %12s %12s\n' "  talkd / bare responder" "$(ratio "$(cpu_us t 1)" "$(cpu_us e 1)")" "$(ratio "$(cpu_us t 8)" "$(cpu_us e 8)")"
-printf '%-34s %12s %12s\n' "CPU us/request, user + system:" "" ""
-printf '%-34s %12s %12s\n' "  bare responder" "$(cpu_split e 1)" "$(cpu_split e 8)"
-printf '%-34s %12s %12s\n' "  responder + journal write" "$(cpu_split j 1)" "$(cpu_split j 8)"
-printf '%-34s %12s %12s\n' "  talkd" "$(cpu_split t 1)" "$(cpu_split t 8)"
-[ -n "$GNU" ] && printf '%-34s %12s %12s\n' "GNU talkd CPU us/request" "$(cpu_us g 1)" "$(cpu_us g 8)"
-printf '%-34s %12s %12s\n' "talkd system calls per request" "$sc1" "$sc8"
-printf '%-34s %12s %12s\n' "  of which not the journal write" "$scw1" "$scw8"
+row "CPU us/request (user + system):"
+row "  bare responder" "$(cpu_split e 1)" "$(cpu_split e 8)"
+row "  responder + journal write" "$(cpu_split j 1)" "$(cpu_split j 8)"
+row "  talkd" "$(cpu_split t 1)" "$(cpu_split t 8)"
+row "  talkd / bare responder" "$(ratio "$(cpu_us t 1)" "$(cpu_us e 1)")" "$(ratio "$(cpu_us t 8)" "$(cpu_us e 8)")"
+[ -n "$GNU" ] && row "  GNU talkd" "$(cpu_split g 1)" "$(cpu_split g 8)"
+row "talkd system calls per request" "$sc1" "$sc8"
+row "  of which not the journal write" "$scw1" "$scw8"
 echo
 printf '%-44s %10s\n' "measurement (LOOK_UP, 1 in flight)" "req/s"
 printf '%-44s %10s\n' "bare UDP responder (baseline)" "$echo_f"

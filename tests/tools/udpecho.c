@@ -9,7 +9,7 @@
  * the answers.  With one request in flight that is one receive and one send
  * per request, the same as blocking recvfrom/sendto; with several queued it
  * batches as talkd does, so a ratio against it measures talkd's own work
- * and not its batching.
+ * and its journal write, not its batching.
  *
  * With -j it also appends one REC-byte line per datagram to FILE, in one
  * write(2) per batch made before the sends, as talkd writes its journal:
