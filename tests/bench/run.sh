@@ -6,7 +6,13 @@
 # batch before it answers (udpecho -j: the ceiling for any daemon that
 # journals a request before its reply, as talkd does), and GNU inetutils
 # talkd (the daemon people run today, taken from Debian's package without
-# installing it, so no inetd is started).
+# installing it, so no inetd is started).  Two more yardsticks tell what
+# moves the 8-in-flight rate on the machine at hand: the bare responder
+# spending, in a busy loop, as much user CPU per request as talkd was
+# measured to spend in a warm-up run (udpecho -s: talkd's own work with
+# none of its system calls), and the bare responder reading one datagram
+# per call
+# (udpecho -b 1: no batching at all).
 #
 # LOOK_UP at 1 and at 8 requests in flight (ntalk-load -w), BENCH_REPS
 # repetitions alternating between the four responders so that a noisy
@@ -65,6 +71,30 @@ if [ -n "$GNU" ]; then
 	ready 127.0.0.1:$PG || GNU=""
 fi
 
+# Warm-up: talkd's user CPU per request at 8 in flight, for udpecho -s.
+# The responder's busy loop is then run the same way and scaled once so
+# that its measured user time matches talkd's: /proc splits CPU time into
+# user and system by sampling, and a busy loop that an interrupt lands in
+# is charged for it, so NS nanoseconds of loop measure as more.
+WU=200000
+user_ns() {	# user_ns PID PORT: user CPU nanoseconds per request
+	local u0 u1
+	u0=$(awk '{ print $14 }' /proc/$1/stat)
+	load -n $WU -w 8 127.0.0.1:$2 lookup sif thor >/dev/null
+	u1=$(awk '{ print $14 }' /proc/$1/stat)
+	awk -v t=$((u1 - u0)) -v n=$WU -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", t * 1e9 / hz / n }'
+}
+UT=$(user_ns $TPID $PT)
+PS=$(port); "$B/tools/udpecho" -s "$UT" 127.0.0.1:$PS & SPID=$!; pids="$pids $!"
+ready 127.0.0.1:$PS || { echo "udpecho -s did not start"; exit 1; }
+US=$(user_ns $SPID $PS)
+SPIN=$(awk -v t="$UT" -v s="$US" 'BEGIN { printf "%.0f", (s > 0 ? t * t / s : t) }')
+kill $SPID; wait $SPID 2>/dev/null; pids=${pids% $SPID}
+PS=$(port); "$B/tools/udpecho" -s "$SPIN" 127.0.0.1:$PS & SPID=$!; pids="$pids $!"
+PO=$(port); "$B/tools/udpecho" -b 1 127.0.0.1:$PO & OPID=$!; pids="$pids $!"
+ready 127.0.0.1:$PS || { echo "udpecho -s did not start"; exit 1; }
+ready 127.0.0.1:$PO || { echo "udpecho -b did not start"; exit 1; }
+
 EPID=$(pgrep -f -- "udpecho 127.0.0.1:$PE" | head -1)
 JPID=$(pgrep -f -- "udpecho -j $W/echo-journal 127.0.0.1:$PJ" | head -1)
 GPID=""
@@ -81,22 +111,24 @@ run() {	# run WHO PORT PID W: the rate; adds the CPU ticks used to $W/cpu.WHO.W
 	echo "$r"
 }
 
-# Alternating repetitions: echo, echo -j, talkd, GNU, then the other way
-# round.
+# Alternating repetitions: echo, echo -j, talkd, GNU, echo -s, echo -b,
+# then the other way round.
 : >"$W/rates"
 for rep in $(seq 1 "$REPS"); do
 	for w in 1 8; do
-		order="e j t g"; [ $((rep % 2)) -eq 0 ] && order="g t j e"
-		e=0 j=0 t=0 g=0
+		order="e j t g s o"; [ $((rep % 2)) -eq 0 ] && order="o s g t j e"
+		e=0 j=0 t=0 g=0 s=0 o=0
 		for who in $order; do
 			case $who in
 			e) e=$(run e $PE $EPID $w) ;;
 			j) j=$(run j $PJ $JPID $w) ;;
 			t) t=$(run t $PT $TPID $w) ;;
 			g) [ -n "$GNU" ] && g=$(run g $PG $GPID $w) ;;
+			s) s=$(run s $PS $SPID $w) ;;
+			o) o=$(run o $PO $OPID $w) ;;
 			esac
 		done
-		echo "$w $e $t $g $j" >>"$W/rates"
+		echo "$w $e $t $g $j $s $o" >>"$W/rates"
 	done
 done
 # Microseconds of CPU per request over all repetitions: cpu_us WHO W
@@ -108,7 +140,7 @@ cpu_us() {
 }
 cpu_split() { echo "$(cpu_us $1 $2) ($(cpu_us $1 $2 user) + $(cpu_us $1 $2 system))"; }
 col() {	# col W FIELD: the per-repetition values of an awk expression
-	awk -v w="$1" '$1 == w { e = $2; t = $3; g = $4; j = $5; print '"$2"' }' "$W/rates"
+	awk -v w="$1" '$1 == w { e = $2; t = $3; g = $4; j = $5; s = $6; o = $7; print '"$2"' }' "$W/rates"
 }
 med_ratio() { col "$1" "($2 > 0 && $3 > 0) ? $2 / $3 : \"n/a\"" | median %.2f; }
 med_rate() { col "$1" "$2" | median %.0f; }
@@ -166,7 +198,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	TR=1
 fi
 
-row() { printf '%-34s %18s %18s\n' "$1" "${2:-}" "${3:-}"; }
+row() { printf '%-38s %18s %18s\n' "$1" "${2:-}" "${3:-}"; }
 echo "LOOK_UP, $N requests per run at 1 in flight and $N8 at 8, median of $REPS alternating repetitions; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 row "" "1 in flight" "8 in flight"
 row "bare UDP responder, req/s" "$(med_rate 1 e)" "$(med_rate 8 e)"
@@ -182,9 +214,14 @@ if [ -n "$GNU" ]; then
 else
 	echo "GNU talkd: not available (apt-get download inetutils-talkd failed)"
 fi
+row "What moves the rate here:"
+row "  + busy $SPIN ns per request / bare" "$(med_ratio 1 s e)" "$(med_ratio 8 s e)"
+row "  1 datagram per call / bare" "$(med_ratio 1 o e)" "$(med_ratio 8 o e)"
+row "  talkd / 1 datagram per call" "$(med_ratio 1 t o)" "$(med_ratio 8 t o)"
 row "CPU us/request (user + system):"
 row "  bare responder" "$(cpu_split e 1)" "$(cpu_split e 8)"
 row "  responder + journal write" "$(cpu_split j 1)" "$(cpu_split j 8)"
+row "  responder + busy loop" "$(cpu_split s 1)" "$(cpu_split s 8)"
 row "  talkd" "$(cpu_split t 1)" "$(cpu_split t 8)"
 row "  talkd / bare responder" "$(ratio "$(cpu_us t 1)" "$(cpu_us e 1)")" "$(ratio "$(cpu_us t 8)" "$(cpu_us e 8)")"
 [ -n "$GNU" ] && row "  GNU talkd" "$(cpu_split g 1)" "$(cpu_split g 8)"
