@@ -11,11 +11,10 @@
 # spending, in a busy loop, as much user CPU per request as talkd was
 # measured to spend in a warm-up run (udpecho -s: talkd's own work with
 # none of its system calls), and the bare responder reading one datagram
-# per call
-# (udpecho -b 1: no batching at all).
+# per call (udpecho -b 1: no batching at all).
 #
 # LOOK_UP at 1 and at 8 requests in flight (ntalk-load -w), BENCH_REPS
-# repetitions alternating between the four responders so that a noisy
+# repetitions alternating between the six responders so that a noisy
 # neighbour hits all of them alike; each figure is the median of the
 # per-repetition ratios.  CPU time per request (from /proc) is summed over
 # the repetitions: less at the mercy of the scheduler than rates.  Split
@@ -71,30 +70,6 @@ if [ -n "$GNU" ]; then
 	ready 127.0.0.1:$PG || GNU=""
 fi
 
-# Warm-up: talkd's user CPU per request at 8 in flight, for udpecho -s.
-# The responder's busy loop is then run the same way and scaled once so
-# that its measured user time matches talkd's: /proc splits CPU time into
-# user and system by sampling, and a busy loop that an interrupt lands in
-# is charged for it, so NS nanoseconds of loop measure as more.
-WU=200000
-user_ns() {	# user_ns PID PORT: user CPU nanoseconds per request
-	local u0 u1
-	u0=$(awk '{ print $14 }' /proc/$1/stat)
-	load -n $WU -w 8 127.0.0.1:$2 lookup sif thor >/dev/null
-	u1=$(awk '{ print $14 }' /proc/$1/stat)
-	awk -v t=$((u1 - u0)) -v n=$WU -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", t * 1e9 / hz / n }'
-}
-UT=$(user_ns $TPID $PT)
-PS=$(port); "$B/tools/udpecho" -s "$UT" 127.0.0.1:$PS & SPID=$!; pids="$pids $!"
-ready 127.0.0.1:$PS || { echo "udpecho -s did not start"; exit 1; }
-US=$(user_ns $SPID $PS)
-SPIN=$(awk -v t="$UT" -v s="$US" 'BEGIN { printf "%.0f", (s > 0 ? t * t / s : t) }')
-kill $SPID; wait $SPID 2>/dev/null; pids=${pids% $SPID}
-PS=$(port); "$B/tools/udpecho" -s "$SPIN" 127.0.0.1:$PS & SPID=$!; pids="$pids $!"
-PO=$(port); "$B/tools/udpecho" -b 1 127.0.0.1:$PO & OPID=$!; pids="$pids $!"
-ready 127.0.0.1:$PS || { echo "udpecho -s did not start"; exit 1; }
-ready 127.0.0.1:$PO || { echo "udpecho -b did not start"; exit 1; }
-
 EPID=$(pgrep -f -- "udpecho 127.0.0.1:$PE" | head -1)
 JPID=$(pgrep -f -- "udpecho -j $W/echo-journal 127.0.0.1:$PJ" | head -1)
 GPID=""
@@ -110,6 +85,30 @@ run() {	# run WHO PORT PID W: the rate; adds the CPU ticks used to $W/cpu.WHO.W
 	echo "$((au - bu)) $((as - bs))" >>"$W/cpu.$1.$4"
 	echo "$r"
 }
+
+# Warm-up: talkd's user CPU per request at 8 in flight, for udpecho -s.
+# The responder's busy loop is then run the same way and scaled once so
+# that its measured user time matches talkd's: /proc splits CPU time into
+# user and system by sampling, and a busy loop that an interrupt lands in
+# is charged for it, so NS nanoseconds of loop measure as more.
+WU=200000
+user_ns() {	# user_ns PID PORT: user CPU nanoseconds per request
+	local u0 u1
+	read -r u0 _ <<<"$(cpu $1)"
+	load -n $WU -w 8 127.0.0.1:$2 lookup sif thor >/dev/null
+	read -r u1 _ <<<"$(cpu $1)"
+	awk -v t=$((u1 - u0)) -v n=$WU -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", t * 1e9 / hz / n }'
+}
+UT=$(user_ns $TPID $PT)
+PS=$(port); "$B/tools/udpecho" -s "$UT" 127.0.0.1:$PS & SPID=$!; pids="$pids $!"
+ready 127.0.0.1:$PS || { echo "udpecho -s did not start"; exit 1; }
+US=$(user_ns $SPID $PS)
+SPIN=$(awk -v t="$UT" -v s="$US" 'BEGIN { printf "%.0f", (s > 0 ? t * t / s : t) }')
+kill $SPID; wait $SPID 2>/dev/null; pids=${pids% $SPID}
+PS=$(port); "$B/tools/udpecho" -s "$SPIN" 127.0.0.1:$PS & SPID=$!; pids="$pids $!"
+PO=$(port); "$B/tools/udpecho" -b 1 127.0.0.1:$PO & OPID=$!; pids="$pids $!"
+ready 127.0.0.1:$PS || { echo "udpecho -s did not start"; exit 1; }
+ready 127.0.0.1:$PO || { echo "udpecho -b did not start"; exit 1; }
 
 # Alternating repetitions: echo, echo -j, talkd, GNU, echo -s, echo -b,
 # then the other way round.
