@@ -77,10 +77,10 @@ GPID=""
 nreq() { if [ "$1" = 8 ]; then echo "$N8"; else echo "$N"; fi; }
 # CPU time a responder used, user and system, in clock ticks.
 cpu() { awk '{ print $14, $15 }' /proc/$1/stat 2>/dev/null || echo 0 0; }
-run() {	# run WHO PORT PID W: the rate; adds the CPU ticks used to $W/cpu.WHO.W
+run() {	# run WHO PORT PID W [N]: the rate; adds the CPU ticks used to $W/cpu.WHO.W
 	local bu bs au as r
 	read -r bu bs <<<"$(cpu $3)"
-	r=$(load -n "$(nreq $4)" -w $4 127.0.0.1:$2 lookup sif thor)
+	r=$(load -n "${5:-$(nreq $4)}" -w $4 127.0.0.1:$2 lookup sif thor)
 	read -r au as <<<"$(cpu $3)"
 	echo "$((au - bu)) $((as - bs))" >>"$W/cpu.$1.$4"
 	echo "$r"
@@ -93,11 +93,8 @@ run() {	# run WHO PORT PID W: the rate; adds the CPU ticks used to $W/cpu.WHO.W
 # is charged for it, so NS nanoseconds of loop measure as more.
 WU=200000
 user_ns() {	# user_ns PID PORT: user CPU nanoseconds per request
-	local u0 u1
-	read -r u0 _ <<<"$(cpu $1)"
-	load -n $WU -w 8 127.0.0.1:$2 lookup sif thor >/dev/null
-	read -r u1 _ <<<"$(cpu $1)"
-	awk -v t=$((u1 - u0)) -v n=$WU -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", t * 1e9 / hz / n }'
+	run "warm.$1" "$2" "$1" 8 $WU >/dev/null
+	awk -v n=$WU -v hz="$(getconf CLK_TCK)" '{ printf "%.0f", $1 * 1e9 / hz / n }' "$W/cpu.warm.$1.8"
 }
 UT=$(user_ns $TPID $PT)
 PS=$(port); "$B/tools/udpecho" -s "$UT" 127.0.0.1:$PS & SPID=$!; pids="$pids $!"
