@@ -36,6 +36,7 @@
 #include "talkd/privsep.h"
 
 #define USERS_MAX	256
+#define USER_WAYS	4	/* users[] is USERS_MAX / USER_WAYS sets of 4 */
 #define WATCH_MS	1000
 #define OPENER_WAIT_MS	1000
 
@@ -361,13 +362,18 @@ policy_reload(struct policy *p, int64_t now, int force)
 
 /* ---- the callee's ~/.talkrc ---------------------------------------------- */
 
+/*
+ * The callee's slot: a set-associative cache, so that a request looks at
+ * USER_WAYS slots, not at all of them; a user new to a full set takes the
+ * slot of the set's least recently used.
+ */
 static struct uset *
 uset_slot(struct policy *p, const char *user, int64_t now)
 {
-	struct uset *u, *lru = &p->users[0];
-	size_t i;
+	size_t set = name_hash(user) % (USERS_MAX / USER_WAYS) * USER_WAYS, i;
+	struct uset *u, *lru = &p->users[set];
 
-	for (i = 0; i < USERS_MAX; i++) {
+	for (i = set; i < set + USER_WAYS; i++) {
 		u = &p->users[i];
 		if (u->user[0] && strcmp(u->user, user) == 0)
 			return u;

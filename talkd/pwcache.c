@@ -90,11 +90,7 @@ passwd_moved(struct pwcache *c)
 static size_t
 name_bucket(const struct pwcache *c, const char *name)
 {
-	uint32_t h = 2166136261U;
-
-	for (; *name; name++)
-		h = (h ^ (unsigned char)*name) * 16777619U;
-	return h & (c->nhead - 1);
+	return name_hash(name) & (c->nhead - 1);
 }
 
 static void

@@ -314,6 +314,17 @@ struct pwent_c {
 	int64_t at, last;		/* looked up; last used */
 };
 struct pwcache;
+/* FNV-1a of a user name: where the account caches (here and in policy.c)
+ * look a name up. */
+static inline uint32_t
+name_hash(const char *name)
+{
+	uint32_t h = 2166136261U;
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 16777619U;
+	return h;
+}
 struct pwcache *pwcache_new(size_t max, int64_t ttl_ms);
 void pwcache_free(struct pwcache *);
 /* The account for name (found == 0: none); valid until the next call. */
