@@ -159,20 +159,23 @@ acl_talkrc_path(const char *path, uid_t uid, gid_t gid, struct acl **out,
 int
 acl_talkrc_name(const char *home, char *buf, size_t n)
 {
+	static const char tail[] = "/.talkrc";
 	size_t len;
-	int k;
 
 	if (home == NULL || home[0] != '/') {
 		errno = EINVAL;
 		return -1;
 	}
+	/* By hand, not snprintf: talkd names the file on every request. */
 	len = strlen(home);
-	k = snprintf(buf, n, "%s%s.talkrc", home, home[len - 1] == '/' ?
-	    "" : "/");
-	if (k < 0 || (size_t)k >= n) {
+	if (home[len - 1] == '/')
+		len--;
+	if (len + sizeof(tail) > n) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
+	memcpy(buf, home, len);
+	memcpy(buf + len, tail, sizeof(tail));
 	return 0;
 }
 

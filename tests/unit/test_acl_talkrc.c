@@ -375,6 +375,23 @@ test_talkrc_name(void **state)
 	assert_int_equal(acl_talkrc_name("/a/very/long/home/directory", buf,
 	    sizeof buf), -1);
 	assert_int_equal(errno, ENAMETOOLONG);
+	/* One trailing slash is not doubled. */
+	assert_int_equal(acl_talkrc_name("/home/u/", buf, sizeof buf), 0);
+	assert_string_equal(buf, "/home/u/.talkrc");
+	/* The bound, to the byte: a 22-byte home takes 31 bytes with
+	 * "/.talkrc" and the NUL, a 23-byte one all 32 (also with a trailing
+	 * slash, which is dropped), a 24-byte one does not fit. */
+	assert_int_equal(acl_talkrc_name("/home/abcdefghijklmnop", buf,
+	    sizeof buf), 0);
+	assert_string_equal(buf, "/home/abcdefghijklmnop/.talkrc");
+	assert_int_equal(acl_talkrc_name("/home/abcdefghijklmnopq", buf,
+	    sizeof buf), 0);
+	assert_int_equal(strlen(buf), sizeof buf - 1);
+	assert_int_equal(acl_talkrc_name("/home/abcdefghijklmnopq/", buf,
+	    sizeof buf), 0);
+	assert_int_equal(acl_talkrc_name("/home/abcdefghijklmnopqr", buf,
+	    sizeof buf), -1);
+	assert_int_equal(errno, ENAMETOOLONG);
 }
 
 static void
