@@ -71,6 +71,15 @@ struct acl_err {
 	char msg[256];
 };
 
+/* No error, as a zeroed acl_err reads, without writing its 512 text bytes
+ * (a decision clears one per request). */
+static inline void
+acl_err_clear(struct acl_err *e)
+{
+	e->file[0] = e->msg[0] = '\0';
+	e->line = e->col = 0;
+}
+
 /* Where a rule came from, for explanations and the journal. */
 struct acl_rule_ref {
 	const char *file;		/* source file name as given to the parser */

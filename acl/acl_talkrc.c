@@ -268,7 +268,7 @@ acl_talkrc_pick(const struct acl *policy, const char *user,
 
 	if (err == NULL)
 		err = &dummy;
-	memset(err, 0, sizeof *err);
+	acl_err_clear(err);
 	memset(&cst, 0, sizeof cst);
 	compiled = acl_policy_talkrc(policy, user, &cst);
 	t->kind = src->kind;

@@ -49,6 +49,10 @@
 #define RETRY_MS	1000	/* a rotation that could not open yet */
 #define FIELD_CAP	160	/* escaped bytes kept of a field */
 #define TEXT_CUT	40	/* of a free-text field when the record is long */
+#define RUN_MAX		64
+#define ENC_FIELDS	11	/* node event type caller callee tty answer
+				   rule reason host msg */
+#define ENC_MAX		(ENC_FIELDS * (16 + FIELD_CAP) + RUN_MAX + 288)
 
 struct journal {
 	char *path;
@@ -60,7 +64,8 @@ struct journal {
 	sig_atomic_t seen;		/* watch_gen last looked at */
 	int rotate;			/* the name changed; not followed yet */
 	int64_t rotate_tried;
-	char *batch;			/* BATCH_MAX records, back to back */
+	char *batch;			/* BATCH_MAX records, back to back, and
+					   ENC_MAX bytes for the next one */
 	size_t rlen[BATCH_MAX], nrec, bsize;
 	int batching;
 	char run[17];
@@ -238,7 +243,7 @@ journal_open(const char *path)
 	j->priv.success = 1;		/* record everything until told */
 	if (path && ((j->path = strdup(path)) == NULL ||
 	    (j->backlog = calloc(BACKLOG_MAX, REC_MAX)) == NULL ||
-	    (j->batch = malloc(BATCH_MAX * REC_MAX)) == NULL)) {
+	    (j->batch = malloc(BATCH_MAX * REC_MAX + ENC_MAX)) == NULL)) {
 		free(j->backlog);
 		free(j->path);
 		free(j);
@@ -368,19 +373,17 @@ static const unsigned char plain_byte[256] = {
 
 /*
  * The encoder runs for every request, so it formats by hand, into a
- * scratch buffer that the longest possible record fits (ENC_MAX), with
- * no bound check per piece.  Literal pieces have lengths the compiler
- * knows, numbers come from a two-digit table, the date text is kept for
- * the second.  The record is then copied out if it fits the caller's
- * buffer.  ENC_MAX: each of the ENC_FIELDS strings takes at most its key
- * (11 bytes with its quotes, comma and colon), FIELD_CAP bytes and a
- * quote; the run name at most RUN_MAX; the rest (the other literals, a
- * 31-byte date, seq, usec, src, id, new, count) at most 178 bytes.
+ * buffer that the longest possible record fits (ENC_MAX), with no bound
+ * check per piece.  Literal pieces have lengths the compiler knows,
+ * numbers come from a two-digit table, the date text is kept for the
+ * second.  The journal's batch keeps ENC_MAX bytes free past its last
+ * record, so a record is encoded where it is written; journal_encode()
+ * uses a scratch buffer and copies the record out.  ENC_MAX (defined
+ * above): each of the ENC_FIELDS strings takes at most its key (11 bytes
+ * with its quotes, comma and colon), FIELD_CAP bytes and a quote; the run
+ * name at most RUN_MAX; the rest (the other literals, a 31-byte date, seq,
+ * usec, src, id, new, count) at most 178 bytes.
  */
-#define RUN_MAX		64
-#define ENC_FIELDS	11	/* node event type caller callee tty answer
-				   rule reason host msg */
-#define ENC_MAX		(ENC_FIELDS * (16 + FIELD_CAP) + RUN_MAX + 288)
 
 #define PUT_LIT(p, s)	(memcpy((p), (s), sizeof(s) - 1), (p) += sizeof(s) - 1)
 
@@ -574,11 +577,23 @@ encode_into(char *buf, const char *run, unsigned long long seq,
 }
 
 /*
- * A record that does not fit len (REC_MAX for the journal: ingest takes
- * no longer line) is encoded again with its free-text fields cut to
- * TEXT_CUT bytes, which with names of the 12 bytes talk carries always
- * fits; one that still does not gives 0, and nothing is written to out.
+ * The record into buf (ENC_MAX bytes) if it fits len: one that does not
+ * (REC_MAX for the journal: ingest takes no longer line) is encoded again
+ * with its free-text fields cut to TEXT_CUT bytes, which with names of the
+ * 12 bytes talk carries always fits; one that still does not gives 0.
  */
+static size_t
+encode_fit(char *buf, size_t len, const char *run, unsigned long long seq,
+    const struct timespec *ts, const struct jrec *r)
+{
+	size_t n;
+
+	if ((n = encode_into(buf, run, seq, ts, r, FIELD_CAP)) >= len)
+		n = encode_into(buf, run, seq, ts, r, TEXT_CUT);
+	return n < len ? n : 0;
+}
+
+/* encode_fit() into out (len bytes), terminated; nothing when it gives 0. */
 size_t
 journal_encode(char *out, size_t len, const char *run, unsigned long long seq,
     const struct timespec *ts, const struct jrec *r)
@@ -586,9 +601,7 @@ journal_encode(char *out, size_t len, const char *run, unsigned long long seq,
 	char buf[ENC_MAX];
 	size_t n;
 
-	if ((n = encode_into(buf, run, seq, ts, r, FIELD_CAP)) >= len)
-		n = encode_into(buf, run, seq, ts, r, TEXT_CUT);
-	if (n == 0 || n >= len)
+	if ((n = encode_fit(buf, len, run, seq, ts, r)) == 0)
 		return 0;
 	memcpy(out, buf, n);
 	out[n] = '\0';
@@ -706,7 +719,7 @@ journal_shows_host(const struct journal *j)
 	return j == NULL || j->priv.addr == REC_ADDR_FULL;
 }
 
-/* The record as the settings have it written. */
+/* The record as the settings have it written, into rec (ENC_MAX bytes). */
 static size_t
 encode_now(struct journal *j, char *rec, const struct jrec *in)
 {
@@ -723,14 +736,13 @@ encode_now(struct journal *j, char *rec, const struct jrec *in)
 		k.rule = rule_keyed(in->rule, rule, sizeof(rule));
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
-	len = journal_encode(rec, REC_MAX, j->run, j->seq + 1, &ts, r);
+	len = encode_fit(rec, REC_MAX, j->run, j->seq + 1, &ts, r);
 	if (len == 0) {
 		/* Not with the names talk carries (journal_encode cuts the free
 		 * text first); keep the event anyway. */
 		struct jrec min = { .event = r->event, .is_new = -1,
 		    .msg = "record truncated", .node = j->node };
-		len = journal_encode(rec, REC_MAX, j->run, j->seq + 1, &ts,
-		    &min);
+		len = encode_fit(rec, REC_MAX, j->run, j->seq + 1, &ts, &min);
 	}
 	if (len)
 		j->seq++;

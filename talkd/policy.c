@@ -440,7 +440,9 @@ policy_decide(struct policy *p, const char *callee, const char *caller,
 	int64_t now = now_ms();
 	int named, e, picked;
 
-	memset(d, 0, sizeof(*d));
+	d->allow = 0;
+	d->reason = NULL;
+	d->rule[0] = '\0';
 	if (!p) {
 		d->allow = 1;
 		d->reason = acl_reason_str(ACL_R_SITE_ALLOW);
@@ -456,7 +458,7 @@ policy_decide(struct policy *p, const char *callee, const char *caller,
 	q.caller = caller;
 	q.addr = addr;
 	q.strict = p->strict;
-	memset(&err, 0, sizeof(err));
+	acl_err_clear(&err);
 	memset(&src, 0, sizeof(src));
 	src.fd = -1;
 	named = pw->found ? acl_talkrc_name(pw->home, path, sizeof(path)) : -1;

@@ -18,7 +18,10 @@
 
 #define LOCAL_REFRESH_MS 10000
 
-/* What a request did: everything its journal record says. */
+/*
+ * What a request did: everything its journal record says.  The three
+ * longer strings come last: outcome_init() zeroes what is before them.
+ */
 struct outcome {
 	const char *event;		/* NULL: no record */
 	int answer;			/* enum ctl_answer, -1: none */
@@ -27,8 +30,8 @@ struct outcome {
 	uint8_t type;
 	int has_type, has_id, is_new;	/* is_new -1: leave out */
 	uint32_t id;
-	char tty[TTY_SIZE + 1], host[256], rule[192];
 	unsigned long count;
+	char tty[TTY_SIZE + 1], host[256], rule[192];	/* "": none */
 };
 
 static void
@@ -169,7 +172,8 @@ copy_name(char *dst, const char *src, size_t size)
 static void
 outcome_init(struct outcome *o)
 {
-	memset(o, 0, sizeof(*o));
+	memset(o, 0, offsetof(struct outcome, tty));	/* not 470 bytes */
+	o->tty[0] = o->host[0] = o->rule[0] = '\0';
 	o->answer = -1;
 	o->is_new = -1;
 }
