@@ -49,6 +49,9 @@ struct uset {
 	int valid;			/* t holds a pick */
 	int fresh;			/* watched, no event since the pick */
 	int wd_dir, wd_file;		/* -1: none */
+	char wname[NAME_MAX + 1];	/* "": wd_dir is the home's; else it
+					   is a folder above a missing home,
+					   waiting for this name */
 	int64_t used;
 };
 
@@ -163,13 +166,15 @@ drain(struct policy *p)
 			    (ev->wd == p->wd_cache_dir && (ev->len == 0 ||
 			    strcmp(ev->name, p->cache_base) == 0)))
 				p->cache_dirty = 1;
-			if (ev->len > 0 && strcmp(ev->name, ".talkrc") != 0)
-				continue;	/* another file in a home */
 			for (i = 0; i < USERS_MAX; i++) {
 				struct uset *u = &p->users[i];
 
 				if (ev->wd != u->wd_dir && ev->wd != u->wd_file)
 					continue;
+				if (ev->len > 0 && ev->wd == u->wd_dir &&
+				    strcmp(ev->name, u->wname[0] ? u->wname :
+				    ".talkrc") != 0)
+					continue;	/* another name there */
 				u->fresh = 0;
 				if (ev->mask & IN_IGNORED) {
 					if (ev->wd == u->wd_dir)
@@ -387,6 +392,49 @@ uset_slot(struct policy *p, const char *user, int64_t now)
 }
 
 /*
+ * A home that is not there (nobody's /nonexistent): watch the deepest
+ * folder of its path that is, for the next name of the path to come, so
+ * that requests for that callee look at nothing until it does.  The name
+ * into u->wname; the watch, or -1.  The name is looked for once the watch
+ * is there, since one that came just before would go unseen: then again
+ * from the start, a few times.
+ */
+static int
+watch_above(struct policy *p, struct uset *u)
+{
+	char dir[PATH_MAX], next[PATH_MAX], *slash;
+	struct stat st;
+	size_t n = strlen(u->home);
+	int tries, wd, k;
+
+	for (tries = 0; n < sizeof(dir) && tries < 3; tries++) {
+		memcpy(dir, u->home, n + 1);
+		for (wd = -1; wd < 0;) {
+			while ((slash = strrchr(dir, '/')) != NULL &&
+			    slash[1] == '\0' && slash != dir)
+				*slash = '\0';		/* trailing slashes */
+			if (slash == NULL || slash[1] == '\0' ||
+			    strlen(slash + 1) >= sizeof(u->wname))
+				goto none;		/* nothing above */
+			memcpy(u->wname, slash + 1, strlen(slash + 1) + 1);
+			slash[slash == dir] = '\0';	/* "/x" -> "/" */
+			if ((wd = inotify_add_watch(p->in, dir,
+			    WATCH_DIR_EVENTS)) < 0 && errno != ENOENT)
+				goto none;
+		}
+		k = snprintf(next, sizeof(next), "%s%s%s", dir, dir[1] ? "/" :
+		    "", u->wname);
+		if (k > 0 && (size_t)k < sizeof(next) && fstatat(AT_FDCWD,
+		    next, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+			return wd;
+		forget_wd(p, u, wd);		/* it came: look again */
+	}
+none:
+	u->wname[0] = '\0';
+	return -1;
+}
+
+/*
  * Obtain the callee's ~/.talkrc: the watches first (so no change after the
  * open goes unseen), then the open, both directly where the daemon may and
  * through the opener for a home it cannot read.
@@ -397,9 +445,12 @@ obtain(struct policy *p, struct uset *u, const char *path,
 {
 	int wd = -1, wf = -1, private = 0;
 
+	u->wname[0] = '\0';
 	if (p->in >= 0) {
 		if ((wd = inotify_add_watch(p->in, u->home, WATCH_DIR_EVENTS)) >= 0)
 			wf = inotify_add_watch(p->in, path, WATCH_FILE_EVENTS);
+		else if (errno == ENOENT)
+			wd = watch_above(p, u);	/* no home (yet) */
 		else
 			private = errno == EACCES;
 	}
