@@ -13,10 +13,11 @@
 # none of its system calls), and the bare responder reading one datagram
 # per call (udpecho -b 1: no batching at all).
 #
-# LOOK_UP at 1 and at 8 requests in flight (ntalk-load -w), BENCH_REPS
-# repetitions alternating between the six responders so that a noisy
-# neighbour hits all of them alike; each figure is the median of the
-# per-repetition ratios.  CPU time per request (from /proc) is summed over
+# LOOK_UP at 1 and at 8 requests in flight (ntalk-load -w), for a callee
+# with no account and, as root, for one with an account and a home (what
+# a talk client asks about), BENCH_REPS repetitions alternating between
+# the responders so that a noisy neighbour hits all of them alike; each
+# figure is the median of the per-repetition ratios.  CPU time per request (from /proc) is summed over
 # the repetitions: less at the mercy of the scheduler than rates.  Split
 # into user and system time, it tells talkd's own work (user) from the
 # journal write and the network (system).  Then system calls per request
@@ -77,14 +78,27 @@ GPID=""
 nreq() { if [ "$1" = 8 ]; then echo "$N8"; else echo "$N"; fi; }
 # CPU time a responder used, user and system, in clock ticks.
 cpu() { awk '{ print $14, $15 }' /proc/$1/stat 2>/dev/null || echo 0 0; }
-run() {	# run WHO PORT PID W [N]: the rate; adds the CPU ticks used to $W/cpu.WHO.W
-	local bu bs au as r
+run() {	# run WHO PORT PID W [N [CALLEE]]: the rate; adds the CPU ticks used to $W/cpu.WHO.W
+	local bu bs au as r n=${5:-}
 	read -r bu bs <<<"$(cpu $3)"
-	r=$(load -n "${5:-$(nreq $4)}" -w $4 127.0.0.1:$2 lookup sif thor)
+	r=$(load -n "${n:-$(nreq $4)}" -w $4 127.0.0.1:$2 lookup sif "${6:-thor}")
 	read -r au as <<<"$(cpu $3)"
 	echo "$((au - bu)) $((as - bs))" >>"$W/cpu.$1.$4"
 	echo "$r"
 }
+
+# The callee "thor" has no account, as for a scanner's request: talkd
+# decides on the site policy alone.  A talk client asks about a local user
+# who has one, and then talkd also finds that user's ~/.talkrc pick
+# (cached, watched): as root, the bench makes an account with a home and,
+# for the alternating runs, no ~/.talkrc (one is added further down).
+BU=""
+if [ "$(id -u)" -eq 0 ]; then
+	BU=talkbench
+	getent passwd $BU >/dev/null || useradd -m -d /home/$BU -s /usr/sbin/nologin $BU
+	BH=$(getent passwd $BU | cut -d: -f6)
+	mkdir -p "$BH"; chown $BU: "$BH"; rm -f "$BH/.talkrc"
+fi
 
 # Warm-up: talkd's user CPU per request at 8 in flight, for udpecho -s.
 # The responder's busy loop is then run the same way and scaled once so
@@ -107,24 +121,25 @@ PO=$(port); "$B/tools/udpecho" -b 1 127.0.0.1:$PO & OPID=$!; pids="$pids $!"
 ready 127.0.0.1:$PS || { echo "udpecho -s did not start"; exit 1; }
 ready 127.0.0.1:$PO || { echo "udpecho -b did not start"; exit 1; }
 
-# Alternating repetitions: echo, echo -j, talkd, GNU, echo -s, echo -b,
-# then the other way round.
+# Alternating repetitions: echo, echo -j, talkd, talkd for a callee with
+# an account, GNU, echo -s, echo -b, then the other way round.
 : >"$W/rates"
 for rep in $(seq 1 "$REPS"); do
 	for w in 1 8; do
-		order="e j t g s o"; [ $((rep % 2)) -eq 0 ] && order="o s g t j e"
-		e=0 j=0 t=0 g=0 s=0 o=0
+		order="e j t u g s o"; [ $((rep % 2)) -eq 0 ] && order="o s g u t j e"
+		e=0 j=0 t=0 u=0 g=0 s=0 o=0
 		for who in $order; do
 			case $who in
 			e) e=$(run e $PE $EPID $w) ;;
 			j) j=$(run j $PJ $JPID $w) ;;
 			t) t=$(run t $PT $TPID $w) ;;
+			u) [ -n "$BU" ] && u=$(run u $PT $TPID $w "" $BU) ;;
 			g) [ -n "$GNU" ] && g=$(run g $PG $GPID $w) ;;
 			s) s=$(run s $PS $SPID $w) ;;
 			o) o=$(run o $PO $OPID $w) ;;
 			esac
 		done
-		echo "$w $e $t $g $j $s $o" >>"$W/rates"
+		echo "$w $e $t $g $j $s $o $u" >>"$W/rates"
 	done
 done
 # Microseconds of CPU per request over all repetitions: cpu_us WHO W
@@ -136,7 +151,7 @@ cpu_us() {
 }
 cpu_split() { echo "$(cpu_us $1 $2) ($(cpu_us $1 $2 user) + $(cpu_us $1 $2 system))"; }
 col() {	# col W FIELD: the per-repetition values of an awk expression
-	awk -v w="$1" '$1 == w { e = $2; t = $3; g = $4; j = $5; s = $6; o = $7; print '"$2"' }' "$W/rates"
+	awk -v w="$1" '$1 == w { e = $2; t = $3; g = $4; j = $5; s = $6; o = $7; u = $8; print '"$2"' }' "$W/rates"
 }
 med_ratio() { col "$1" "($2 > 0 && $3 > 0) ? $2 / $3 : \"n/a\"" | median %.2f; }
 med_rate() { col "$1" "$2" | median %.0f; }
@@ -175,11 +190,7 @@ fi
 # for every request; talkd compiles it once and checks its identity.
 rss() { awk '/^VmRSS:/ {print $2}' /proc/$1/status 2>/dev/null; }
 TR=""
-if [ "$(id -u)" -eq 0 ]; then
-	BU=talkbench
-	getent passwd $BU >/dev/null || useradd -m -d /home/$BU -s /usr/sbin/nologin $BU
-	BH=$(getent passwd $BU | cut -d: -f6)
-	mkdir -p "$BH"; chown $BU: "$BH"
+if [ -n "$BU" ]; then
 	for i in $(seq 1 49); do echo "deny ^nobody$i\$ 10.$i.0.0/16"; done >"$BH/.talkrc"
 	echo 'allow ^thor$' >>"$BH/.talkrc"
 	chown $BU: "$BH/.talkrc"; chmod 0644 "$BH/.talkrc"
@@ -200,6 +211,10 @@ row "" "1 in flight" "8 in flight"
 row "bare UDP responder, req/s" "$(med_rate 1 e)" "$(med_rate 8 e)"
 row "talkd, req/s" "$(med_rate 1 t)" "$(med_rate 8 t)"
 row "talkd / bare responder" "$(med_ratio 1 t e)" "$(med_ratio 8 t e)"
+if [ -n "$BU" ]; then
+	row "talkd, callee with an account, req/s" "$(med_rate 1 u)" "$(med_rate 8 u)"
+	row "  / bare responder" "$(med_ratio 1 u e)" "$(med_ratio 8 u e)"
+fi
 row "responder + journal write, req/s" "$(med_rate 1 j)" "$(med_rate 8 j)"
 row "  / bare responder" "$(med_ratio 1 j e)" "$(med_ratio 8 j e)"
 row "talkd / responder + journal write" "$(med_ratio 1 t j)" "$(med_ratio 8 t j)"
@@ -219,6 +234,7 @@ row "  bare responder" "$(cpu_split e 1)" "$(cpu_split e 8)"
 row "  responder + journal write" "$(cpu_split j 1)" "$(cpu_split j 8)"
 row "  responder + busy loop" "$(cpu_split s 1)" "$(cpu_split s 8)"
 row "  talkd" "$(cpu_split t 1)" "$(cpu_split t 8)"
+[ -n "$BU" ] && row "  talkd, callee with an account" "$(cpu_split u 1)" "$(cpu_split u 8)"
 row "  talkd / bare responder" "$(ratio "$(cpu_us t 1)" "$(cpu_us e 1)")" "$(ratio "$(cpu_us t 8)" "$(cpu_us e 8)")"
 [ -n "$GNU" ] && row "  GNU talkd" "$(cpu_split g 1)" "$(cpu_split g 8)"
 row "talkd system calls per request" "$sc1" "$sc8"
