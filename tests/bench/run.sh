@@ -17,12 +17,13 @@
 # with no account and, as root, for one with an account and a home (what
 # a talk client asks about), BENCH_REPS repetitions alternating between
 # the responders so that a noisy neighbour hits all of them alike; each
-# figure is the median of the per-repetition ratios.  CPU time per request (from /proc) is summed over
-# the repetitions: less at the mercy of the scheduler than rates.  Split
-# into user and system time, it tells talkd's own work (user) from the
-# journal write and the network (system).  Then system calls per request
-# for talkd in steady state (strace -c over a bounded run), and rates with
-# 100,000 live invitations and with a callee's 50-rule ~/.talkrc.
+# figure is the median of the per-repetition ratios.  CPU time per request
+# (from /proc) is summed over the repetitions: less at the mercy of the
+# scheduler than rates.  Split into user and system time, it tells talkd's
+# own work (user) from the journal write and the network (system).  Then
+# system calls per request for talkd in steady state (strace -c over a
+# bounded run), and rates with 100,000 live invitations and with a
+# callee's 50-rule ~/.talkrc.
 # Absolute numbers mean little on a shared machine, ratios within one run
 # do.  Bounded: every load has a request count and a time limit.
 set -u
