@@ -8,7 +8,7 @@
 need_root
 command -v strace >/dev/null || skip_all "no strace (make deps-test installs it)"
 ROUNDS=10
-plan 8
+plan 9
 G=talkgone
 TOP=/home/talkgone.d HOMEDIR=/home/talkgone.d/home
 getent passwd $G >/dev/null || useradd -M -d $HOMEDIR -s /usr/sbin/nologin $G ||
@@ -64,5 +64,13 @@ is "renamed into place: denied" "$(ans lookup thor $G)" FAILED
 # The home is there now: an edit counts as for any callee.
 printf 'allow .\n' >"$HOMEDIR/.talkrc"
 is "then an edit counts at once" "$(ans lookup thor $G)" NOT_HERE
+# Where the folder above cannot be watched (the daemon's user may pass
+# through it but not read it), the file is looked for on every request
+# instead, as where no watch can be added: it still counts at once.
+rm -rf $TOP; mkdir -m 0711 $TOP
+r1=$(ans lookup thor $G)
+make_home $HOMEDIR
+r2=$(ans lookup thor $G)
+is "folder above not readable: allowed, then denied at once" "$r1 $r2" "NOT_HERE FAILED"
 ok "the daemon is still up" kill -0 "$DPID"
 finish

@@ -910,6 +910,73 @@ test_batch_is_written_at_commit(void **state)
 }
 
 /*
+ * The batch encodes each record in place, at its end, and keeps room past
+ * its last record for the longest one before it is cut: a batch of
+ * records one byte short of REC_MAX whose last one is as long as a record
+ * gets uncut (under ASan, no byte may go past the batch), then records
+ * that fit only with their free text cut.  The long one is kept as a short
+ * "record truncated" one, the others whole; every line valid, in order.
+ */
+static void
+test_batch_long_records_fit(void **state)
+{
+	struct jfix *f = *state;
+	static char lines[140][REC_MAX];
+	static char text[400], name[400], aname[151], tty[101], pad[161];
+	static char rec[REC_MAX];
+	struct journal *j = journal_open(f->path);
+	struct jrec full = ev("lookup.miss", NULL), all, cut;
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_port = htons(65535), .sin_addr = { htonl(0xfffefdfc) } };
+	struct timespec ts = { 1795000000, 0 };
+	char host[256] = "";
+	size_t i, len = 0;
+
+	assert_non_null(j);
+	if (gethostname(host, sizeof(host) - 1) < 0 || host[0] == '\0')
+		memcpy(host, "localhost", sizeof("localhost"));
+	memset(text, 1, sizeof(text) - 1);	/* each escaped as \u0001 */
+	memset(name, '"', sizeof(name) - 1);	/* each escaped as \" */
+	memset(aname, 'a', sizeof(aname) - 1);
+	memset(tty, 'c', sizeof(tty) - 1);
+	/* full: names of 150 bytes, a tty of 100 and a msg as long as makes
+	 * the record REC_MAX - 1 bytes with a three-digit seq (the journal's
+	 * node). */
+	full.caller = full.callee = full.type = full.answer = aname;
+	full.tty = tty;
+	full.node = host;
+	full.msg = pad;
+	for (i = 0; i < sizeof(pad) - 1 && len != REC_MAX - 1; i++) {
+		pad[i] = 'b';
+		len = journal_encode(rec, REC_MAX, RUN, 100, &ts, &full);
+	}
+	assert_int_equal(len, REC_MAX - 1);
+	all = ev("lookup.miss", NULL);
+	all.caller = all.callee = all.type = all.answer = name;
+	all.tty = all.rule = all.reason = all.host = all.msg = text;
+	all.src = &sin;
+	cut = all;
+	cut.caller = cut.callee = cut.type = cut.answer = "x";
+
+	journal_begin(j);
+	for (i = 0; i < 127; i++)
+		journal_write(j, &full);
+	journal_write(j, &all);		/* the batch's 128th and last */
+	for (i = 0; i < 7; i++)
+		journal_write(j, &cut);	/* into the next batch */
+	journal_commit(j);
+	assert_int_equal(read_lines(f->path, lines, 140), 135);
+	for (i = 0; i < 135; i++) {
+		assert_seq(lines[i], (unsigned long long)i + 1);
+		assert_true(strlen(lines[i]) < REC_MAX);
+	}
+	assert_true(strlen(lines[126]) == REC_MAX - 1);
+	assert_field(lines[127], "$.msg", "record truncated");
+	assert_non_null(strstr(lines[134], "\\u0001\\u0001"));
+	journal_close(j);
+}
+
+/*
  * A short write in the middle of a batch (the file size limit stands in
  * for a full disk): the records that went out whole stay, the torn one is
  * cut off the file, and it and the rest are written whole later, in order.
@@ -1211,6 +1278,7 @@ main(void)
 		T(test_write_backlog_overflow_counts_lost),
 		T(test_write_unwritable_folder_as_nobody),
 		T(test_batch_is_written_at_commit),
+		T(test_batch_long_records_fit),
 		T(test_batch_short_write_tears_nothing),
 		T(test_process_events),
 		T(test_process_malformed_rate_limited),
