@@ -172,7 +172,7 @@ copy_name(char *dst, const char *src, size_t size)
 static void
 outcome_init(struct outcome *o)
 {
-	memset(o, 0, offsetof(struct outcome, tty));	/* not 470 bytes */
+	memset(o, 0, offsetof(struct outcome, tty));	/* not the 465 after */
 	o->tty[0] = o->host[0] = o->rule[0] = '\0';
 	o->answer = -1;
 	o->is_new = -1;
