@@ -956,7 +956,9 @@ test_batch_long_records_fit(void **state)
 	all.tty = all.rule = all.reason = all.host = all.msg = text;
 	all.src = &sin;
 	cut = all;
-	cut.caller = cut.callee = cut.type = cut.answer = "x";
+	/* 1,060 bytes with its free text at 160, about 460 at 40 */
+	cut.caller = cut.callee = "xxxxxxxxxxxxxxxxxxxx";
+	cut.type = cut.answer = "x";
 
 	journal_begin(j);
 	for (i = 0; i < 127; i++)
@@ -973,6 +975,7 @@ test_batch_long_records_fit(void **state)
 	assert_true(strlen(lines[126]) == REC_MAX - 1);
 	assert_field(lines[127], "$.msg", "record truncated");
 	assert_non_null(strstr(lines[134], "\\u0001\\u0001"));
+	assert_true(strlen(lines[134]) < 600);		/* cut */
 	journal_close(j);
 }
 
